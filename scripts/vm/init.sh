@@ -1,0 +1,167 @@
+#!/bin/busybox sh
+# /init of dbgkvm's test machine (busybox sh, runs as PID 1 from the initramfs).
+#
+# scripts/vmtest.sh builds the initramfs around this file and writes
+# /vmtest/config next to it. The host reads our console (ttyS0) and parses the
+# lines that start with "vmtest: " (see scripts/vm/report.awk); everything a test
+# binary prints goes to the console verbatim between "vmtest: run NAME" and
+# "vmtest: exit NAME ...". Keep other output to a minimum: the console log is
+# what a human reads when something goes wrong.
+#
+# PID 1 must never exit (the kernel would panic), so every path ends in finish().
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+
+# VT_VM VT_TARGET VT_DEV VT_MODULES VT_TESTS VT_TEST_TIMEOUT VT_DEMO
+. /vmtest/config
+
+say() { echo "vmtest: $*"; }
+
+finish() {
+	say "===== end of run ====="
+	sync
+	poweroff -f
+	# Only reached if the machine has no working poweroff: the host's end-marker
+	# watch stops it.
+	while :; do sleep 3600; done
+}
+
+fail() {
+	say "FAILED: $*"
+}
+
+# Boot is done when PID 1 runs. Print how long it took by the guest's clock
+# (under Bochs' "clock: sync=none" and QEMU's -icount that is emulated time).
+read -r up _ </proc/uptime
+say "boot done: $(uname -r), $(nproc) cpus, ${up} s"
+
+# Kernel messages go to the console as they happen only from KERN_WARNING up,
+# so a WARN or oops shows next to the test that caused it while routine info
+# lines do not break up the TAP output. The full log is checked at the end.
+# An explicit loglevel=/ignore_loglevel on the command line wins.
+case " $(cat /proc/cmdline) " in
+*" loglevel="* | *" ignore_loglevel "*) ;;
+*) dmesg -n 5 ;;
+esac
+
+# Clear boot noise (Bochs prints "RETBleed: WARNING: ..." at boot) before the
+# modules load, so that a complaint raised by loading a module is caught too;
+# remember the taint for the same reason.
+dmesg -c >/dev/null
+taint0=$(cat /proc/sys/kernel/tainted)
+[ "$taint0" = 0 ] || say "kernel already tainted at boot: $taint0"
+
+# Module parameters given on the kernel command line as NAME.PARAM=VALUE
+# (e.g. --append "kvm.enable_virt_at_load=0"): modprobe would pass them on,
+# busybox insmod does not, so do it here.
+modparams() {
+	_n=$(echo "$1" | tr - _)
+	for _w in $(cat /proc/cmdline); do
+		case "$_w" in
+		*.*=*)
+			_m=$(echo "${_w%%.*}" | tr - _)
+			[ "$_m" = "$_n" ] && echo "${_w#*.}"
+			;;
+		esac
+	done
+}
+
+load_ok=1
+for m in $VT_MODULES; do
+	name=${m##*/}
+	name=${name%.ko}
+	# Unquoted on purpose: one word per parameter.
+	# shellcheck disable=SC2046
+	if ! insmod "$m" $(modparams "$name"); then
+		fail "insmod $name"
+		load_ok=0
+		break
+	fi
+	p=$(modparams "$name" | tr '\n' ' ')
+	say "loaded $name${p:+ with ${p% }}"
+done
+if [ "$load_ok" = 1 ] && [ ! -c "$VT_DEV" ]; then
+	fail "no character device $VT_DEV after loading the modules"
+	load_ok=0
+fi
+
+# One test binary. A watchdog sends SIGTERM after VT_TEST_TIMEOUT seconds, then
+# SIGKILL; if even that does not end it (stuck in the kernel), it interrupts our
+# wait with SIGUSR1 so the run still finishes and reports, instead of hanging
+# until the host's timeout.
+run_one() {
+	_name=$1
+	_bin=/selftests/$_name
+	rm -f /tmp/timedout /tmp/stuck
+	say "run $_name"
+	DBGKVM_DEV=$VT_DEV DBGKVM_TARGET=$VT_TARGET DBGKVM_VM=$VT_VM \
+		"$_bin" </dev/null &
+	_pid=$!
+	(
+		sleep "$VT_TEST_TIMEOUT"
+		kill -TERM "$_pid" 2>/dev/null || exit 0
+		echo >/tmp/timedout
+		sleep 5
+		kill -KILL "$_pid" 2>/dev/null || exit 0
+		sleep 5
+		kill -0 "$_pid" 2>/dev/null || exit 0
+		echo >/tmp/stuck
+		kill -USR1 $$
+	) </dev/null >/dev/null 2>&1 &
+	_wd=$!
+	trap ':' USR1
+	wait "$_pid"
+	_rc=$?
+	trap - USR1
+	kill "$_wd" 2>/dev/null
+	wait "$_wd" 2>/dev/null
+	_how=
+	[ -e /tmp/timedout ] && _how=" timeout=$VT_TEST_TIMEOUT"
+	[ -e /tmp/stuck ] && _how="$_how stuck"
+	say "exit $_name rc=$_rc$_how"
+	# A test stuck in the kernel could block the next one: stop here.
+	[ -e /tmp/stuck ] && return 1
+	return 0
+}
+
+if [ "$load_ok" = 1 ]; then
+	if [ "$VT_DEMO" = 1 ]; then
+		if [ -x /selftests/demo ]; then
+			run_one demo
+		else
+			fail "no demo binary in the tests directory"
+		fi
+	else
+		for t in $VT_TESTS; do
+			run_one "$t" || break
+		done
+	fi
+fi
+
+# Kernel complaints since the modules were loaded, then new taint bits other
+# than O (12, out-of-tree module) and E (13, unsigned module).
+dmesg | awk -f /vmtest/complaints.awk | while IFS= read -r line; do
+	say "complaint: $line"
+done
+taint1=$(cat /proc/sys/kernel/tainted)
+new=$((taint1 & ~taint0 & ~((1 << 12) | (1 << 13))))
+letters=PFSRMBUDAWCIOELKXTN
+bit=0
+while [ "$new" != 0 ]; do
+	if [ $((new & 1)) = 1 ]; then
+		l=$(echo "$letters" | cut -c$((bit + 1)))
+		say "complaint: kernel taint bit $bit (${l:-?}) set during the run (tainted=$taint1)"
+	fi
+	new=$((new >> 1))
+	bit=$((bit + 1))
+done
+
+finish
