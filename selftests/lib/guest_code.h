@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest programs live in .S files between two symbols:
+ *
+ *   GUEST_BEGIN(name)            .code64 (or .code32/.code16) instructions
+ *   ...
+ *   GUEST_END(name)
+ *
+ * and C++ refers to them with GUEST_DECLARE(name) and GUEST(name), which gives
+ * a kt::GuestCode to copy into guest memory (normally at CODE_GPA). The code is
+ * copied as bytes: only relative branches and RIP-relative data are position-
+ * independent; absolute addresses must use CODE_GPA + (label - name).
+ */
+#ifndef SELFTESTS_LIB_GUEST_CODE_H
+#define SELFTESTS_LIB_GUEST_CODE_H
+
+#ifdef __ASSEMBLER__
+
+#define GUEST_BEGIN(name)                                                                          \
+	.section .rodata.guest, "a";                                                               \
+	.globl name;                                                                               \
+	.globl name##_end;                                                                         \
+	name:
+
+#define GUEST_END(name)                                                                            \
+	name##_end:                                                                                \
+	.previous
+
+/* Offset of a label inside guest `name` when loaded at CODE_GPA. */
+#define GUEST_ADDR(name, label) (CODE_GPA + ((label) - (name)))
+
+#else
+
+#include <cstdint>
+
+#define GUEST_DECLARE(name) extern "C" const uint8_t name[], name##_end[]
+#define GUEST(name)	    (kt::GuestCode{name, name##_end})
+
+#endif
+#endif

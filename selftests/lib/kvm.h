@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The small equivalent of KVM selftests' kvm_util: a VM with memory slots and
+ * vCPUs with their mmap'ed kvm_run, over the KVM ioctl ABI of <linux/kvm.h>.
+ * Setup steps that must work throw a tap::Failure naming the ioctl and errno;
+ * tests that probe error paths call ioctl() directly on fd().
+ */
+#ifndef SELFTESTS_LIB_KVM_H
+#define SELFTESTS_LIB_KVM_H
+
+#include <cstddef>
+#include <cstdint>
+#include <linux/kvm.h>
+#include <string>
+#include <vector>
+
+namespace kt
+{
+
+/* Guest code assembled into the test binary (see guest_code.h). */
+struct GuestCode {
+	const uint8_t *begin;
+	const uint8_t *end;
+	size_t size() const { return end - begin; }
+};
+
+/* ioctl() that must succeed; otherwise the test fails with the ioctl's name. */
+long xioctl(int fd, unsigned long req, unsigned long arg, const char *what);
+#define XIOCTL(fd, req, arg) kt::xioctl((fd), (req), (unsigned long)(arg), #req)
+
+int open_dev(); /* opens dev_path() O_RDWR|O_CLOEXEC; SKIPs the test if it is missing */
+long check_extension(int fd, long cap);
+
+/* Anonymous, page-aligned, zeroed host memory (munmap'ed by the owner). */
+void *alloc_host_mem(size_t size);
+
+class Vm
+{
+public:
+	explicit Vm(unsigned long type = 0);
+	~Vm();
+	Vm(const Vm &) = delete;
+	Vm &operator=(const Vm &) = delete;
+
+	int fd() const { return fd_; }
+	int dev_fd() const { return dev_fd_; }
+	size_t run_size() const { return run_size_; }
+
+	/* Allocates host memory and adds it as a slot; returns the host address. */
+	uint8_t *add_memory(uint32_t slot, uint64_t gpa, uint64_t size, uint32_t flags = 0);
+	/* KVM_SET_USER_MEMORY_REGION as given; returns 0 or -errno; tracks the slot. */
+	int set_region(uint32_t slot, uint64_t gpa, uint64_t size, void *hva, uint32_t flags = 0);
+	void delete_memory(uint32_t slot);
+
+	/* Host view of guest memory (throws if no tracked slot covers gpa..gpa+len). */
+	uint8_t *hva(uint64_t gpa, size_t len = 1);
+	template <class T> T &at(uint64_t gpa) { return *reinterpret_cast<T *>(hva(gpa, sizeof(T))); }
+	void write(uint64_t gpa, const void *src, size_t len);
+	void load(uint64_t gpa, GuestCode code);
+
+	void close_fd(); /* close the VM fd early (vCPUs keep the VM alive, like KVM) */
+
+private:
+	struct Region {
+		uint32_t slot;
+		uint64_t gpa, size;
+		uint8_t *hva;
+		bool owned;
+	};
+	int dev_fd_ = -1;
+	int fd_ = -1;
+	size_t run_size_ = 0;
+	std::vector<Region> regions_;
+	std::vector<std::pair<uint8_t *, size_t>> owned_mem_;
+};
+
+struct IoExit {
+	uint8_t direction; /* KVM_EXIT_IO_IN / KVM_EXIT_IO_OUT */
+	uint8_t size;
+	uint16_t port;
+	uint32_t count;
+	uint64_t data; /* OUT: the value written (first element) */
+};
+
+class Vcpu
+{
+public:
+	Vcpu(Vm &vm, unsigned long id = 0);
+	~Vcpu();
+	Vcpu(const Vcpu &) = delete;
+	Vcpu &operator=(const Vcpu &) = delete;
+
+	int fd() const { return fd_; }
+	kvm_run *run() const { return run_; }
+
+	kvm_regs regs();
+	void set_regs(const kvm_regs &r);
+	kvm_sregs sregs();
+	void set_sregs(const kvm_sregs &s);
+	uint64_t rip() { return regs().rip; }
+
+	/* KVM_RUN; returns 0 or -errno. */
+	int run_raw();
+	/* KVM_RUN that must return 0; returns run()->exit_reason. */
+	uint32_t enter();
+
+	/* Runs and requires the exit; the message names what came instead. */
+	void expect_exit(uint32_t reason);
+	IoExit expect_io(uint8_t direction, uint16_t port, uint8_t size);
+	uint64_t expect_out(uint16_t port, uint8_t size);
+	/* The IN exit: checks it, stores `value` where KVM_RUN will read it. */
+	void expect_in(uint16_t port, uint8_t size, uint64_t value);
+	/* MMIO exit: checks address, length and direction; returns the written data. */
+	uint64_t expect_mmio_write(uint64_t gpa, uint32_t len);
+	void expect_mmio_read(uint64_t gpa, uint32_t len, uint64_t value);
+
+	/* Runs, recording OUTs to PORT_REPORT, until another exit; returns its reason. */
+	uint32_t run_reports(std::vector<uint64_t> &reports, unsigned max_exits = 10000);
+	/* run_reports that must end with KVM_EXIT_HLT. */
+	std::vector<uint64_t> run_to_halt(unsigned max_exits = 10000);
+
+	void close_fd(); /* close the vCPU fd, keep the kvm_run mapping */
+	void unmap_run();
+
+	std::string describe_exit();
+
+private:
+	int fd_ = -1;
+	kvm_run *run_ = nullptr;
+	size_t run_size_ = 0;
+};
+
+const char *exit_name(uint32_t reason);
+
+} // namespace kt
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Host-side helpers that are not KVM: bad pointers, fd counts, /proc and /sys. */
+#ifndef SELFTESTS_LIB_SYS_H
+#define SELFTESTS_LIB_SYS_H
+
+#include <cstdint>
+#include <string>
+
+namespace kt
+{
+
+/* A user address whose page is mapped PROT_NONE: copy_{from,to}_user fails (EFAULT). */
+void *bad_user_ptr();
+/* A kernel address: fails access_ok(), also EFAULT for ioctl arguments. */
+void *kernel_ptr();
+
+int count_open_fds();
+/* A "Key:   123 kB" value from /proc/meminfo, in kB; -1 if absent. */
+long meminfo_kb(const char *key);
+/* Contents of a small file (first line, no newline); empty if unreadable. */
+std::string read_line(const std::string &path);
+
+} // namespace kt
+
+#endif
