@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Ownership and switching of the hardware debug registers: vcpu_load, the entry plan, the exit
+// sync, MOV-DR interception; and seeds 000/003 (the 2016 "missed hardware breakpoints" fix).
+
+#include <gtest/gtest.h>
+
+#include "debugreg/dr_switch.hpp"
+
+namespace dbgkvm::debugreg
+{
+namespace
+{
+
+State fresh()
+{
+	State s;
+	init(s);
+	return s;
+}
+
+// One physical CPU's debug registers, and the backend steps around a VM entry/exit.
+struct Cpu {
+	uint64_t dr[NR_DB_REGS];
+	uint64_t dr6;
+	uint64_t dr7;	    // host DR7
+	uint64_t guest_dr7; // VMCS/VMCB DR7 while the guest runs
+};
+
+EntryPlan enter(State &s, Cpu &c, Vendor v, const Knobs &k, bool host_bps = false)
+{
+	const EntryPlan p = plan_entry(s, v, host_bps, k);
+	if (p.dr7_inert)
+		c.dr7 = DR7_FIXED_1;
+	if (p.load_db)
+		for (int i = 0; i < NR_DB_REGS; i++)
+			c.dr[i] = p.db[i];
+	if (p.load_dr6 || p.write_vmcb_dr6)
+		c.dr6 = p.dr6;
+	c.guest_dr7 = p.dr7;
+	entered(s);
+	return p;
+}
+
+void exit_and_sync(State &s, const Cpu &c)
+{
+	if (!needs_sync(s))
+		return;
+	HwDebugRegs hw{};
+	for (int i = 0; i < NR_DB_REGS; i++)
+		hw.db[i] = c.dr[i];
+	hw.dr6 = c.dr6;
+	hw.dr7 = c.guest_dr7;
+	(void)sync_dirty_debug_regs(s, hw);
+}
+
+GuestCtx cpl0()
+{
+	GuestCtx g;
+	g.linear_rip = 0x1000;
+	return g;
+}
+
+TEST(DebugregSwitch, ReloadOnceAfterInit)
+{
+	const Knobs k{};
+	State s = fresh();
+	EntryPlan p = plan_entry(s, Vendor::Vmx, false, k);
+	EXPECT_TRUE(p.load_db);
+	EXPECT_TRUE(p.dr7_inert); // DR7 inert before DR0-3 change
+	entered(s);
+	EXPECT_EQ(s.switch_db_regs, 0u);
+	p = plan_entry(s, Vendor::Vmx, false, k);
+	EXPECT_FALSE(p.load_db);
+	EXPECT_FALSE(p.dr7_inert);
+	EXPECT_FALSE(p.restore_host);
+}
+
+struct PlanRow {
+	const char *name;
+	uint32_t switch_db_regs;
+	bool host_bps;
+	Vendor v;
+	bool load_db, dr7_inert, load_dr6, write_vmcb_dr6;
+	uint64_t dr6;
+};
+
+TEST(DebugregSwitch, PlanEntryTable)
+{
+	const uint64_t guest_dr6 = 0xffff4ff1;
+	const uint32_t W = KVM_DEBUGREG_WONT_EXIT, B = KVM_DEBUGREG_BP_ENABLED,
+		       R = KVM_DEBUGREG_RELOAD;
+	const PlanRow rows[] = {
+	    {"idle vmx", 0, false, Vendor::Vmx, false, false, false, false, guest_dr6},
+	    {"idle svm", 0, false, Vendor::Svm, false, false, false, true, DR6_ACTIVE_LOW},
+	    {"host bps only", 0, true, Vendor::Vmx, false, true, false, false, guest_dr6},
+	    {"bp enabled", B, false, Vendor::Vmx, true, true, false, false, guest_dr6},
+	    {"reload", R, false, Vendor::Svm, true, true, false, true, DR6_ACTIVE_LOW},
+	    {"wont_exit vmx", W, false, Vendor::Vmx, true, true, true, false, guest_dr6},
+	    {"wont_exit svm", W, false, Vendor::Svm, true, true, false, true, guest_dr6},
+	    {"bp+host svm", B, true, Vendor::Svm, true, true, false, true, DR6_ACTIVE_LOW},
+	};
+	for (const auto &r : rows) {
+		State s = fresh();
+		s.dr6 = guest_dr6;
+		s.eff_db[2] = 0x2222;
+		s.switch_db_regs = r.switch_db_regs;
+		const EntryPlan p = plan_entry(s, r.v, r.host_bps, Knobs{});
+		EXPECT_EQ(p.load_db, r.load_db) << r.name;
+		EXPECT_EQ(p.dr7_inert, r.dr7_inert) << r.name;
+		EXPECT_EQ(p.load_dr6, r.load_dr6) << r.name;
+		EXPECT_EQ(p.write_vmcb_dr6, r.write_vmcb_dr6) << r.name;
+		EXPECT_EQ(p.dr6, r.dr6) << r.name;
+		EXPECT_EQ(p.restore_host, r.host_bps) << r.name;
+		EXPECT_EQ(p.db[2], 0x2222u) << r.name;
+	}
+}
+
+TEST(DebugregSwitch, PlanEntryCarriesEffectiveDr7)
+{
+	State s = fresh();
+	s.dr7 = 0x401;
+	s.guest_debug_dr7 = 0x410;
+	EXPECT_EQ(plan_entry(s, Vendor::Vmx, false, Knobs{}).dr7, 0x401u);
+	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	EXPECT_EQ(plan_entry(s, Vendor::Svm, false, Knobs{}).dr7, 0x410u);
+}
+
+TEST(DebugregSwitch, VcpuLoadSetsReload)
+{
+	State s = fresh();
+	entered(s);
+	vcpu_load(s, Knobs{});
+	EXPECT_EQ(s.switch_db_regs, KVM_DEBUGREG_RELOAD);
+	EXPECT_TRUE(plan_entry(s, Vendor::Vmx, false, Knobs{}).load_db);
+
+	Knobs bug{};
+	bug.no_reload_on_load = true;
+	State t = fresh();
+	entered(t);
+	vcpu_load(t, bug);
+	EXPECT_EQ(t.switch_db_regs, 0u);
+	EXPECT_FALSE(plan_entry(t, Vendor::Vmx, false, bug).load_db);
+}
+
+TEST(DebugregSwitch, FirstInterceptedMovDrHandsTheRegistersToTheGuest)
+{
+	State s = fresh();
+	entered(s);
+	EXPECT_TRUE(should_intercept_dr_access(s));
+
+	const DrResult r = on_dr_intercept(s, 0, true, 0xbeef, cpl0());
+	EXPECT_EQ(r.action, DrAction::Reenter);
+	EXPECT_TRUE(r.push & PUSH_DR_INTERCEPT);
+	EXPECT_EQ(s.db[0], 0u); // not emulated: re-executed natively
+	EXPECT_TRUE(s.switch_db_regs & KVM_DEBUGREG_WONT_EXIT);
+	EXPECT_FALSE(should_intercept_dr_access(s));
+
+	// Entry loads the guest's registers (and, on VMX, its DR6).
+	Cpu c{};
+	const EntryPlan p = enter(s, c, Vendor::Vmx, Knobs{});
+	EXPECT_TRUE(p.load_db);
+	EXPECT_TRUE(p.load_dr6);
+
+	// The guest writes natively; the next exit takes everything back.
+	c.dr[0] = 0xbeef;
+	c.dr6 = 0xffff0ff1;
+	c.guest_dr7 = 0x401;
+	exit_and_sync(s, c);
+	EXPECT_EQ(s.db[0], 0xbeefu);
+	EXPECT_EQ(s.eff_db[0], 0xbeefu);
+	EXPECT_EQ(s.dr6, 0xffff0ff1u);
+	EXPECT_EQ(s.dr7, 0x401u);
+	EXPECT_TRUE(should_intercept_dr_access(s));
+	EXPECT_EQ(s.switch_db_regs, KVM_DEBUGREG_BP_ENABLED); // no RELOAD: hardware has them
+}
+
+TEST(DebugregSwitch, SyncPushes)
+{
+	State s = fresh();
+	s.switch_db_regs = KVM_DEBUGREG_WONT_EXIT | KVM_DEBUGREG_RELOAD;
+	HwDebugRegs hw{};
+	hw.dr6 = DR6_ACTIVE_LOW;
+	hw.dr7 = 0x400;
+	const uint32_t push = sync_dirty_debug_regs(s, hw);
+	EXPECT_TRUE(push & PUSH_DR_INTERCEPT);
+	EXPECT_TRUE(push & PUSH_DR7);
+	EXPECT_EQ(s.switch_db_regs, 0u);
+}
+
+TEST(DebugregSwitch, InterceptWithGuestDebuggingEmulates)
+{
+	State s = fresh();
+	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+	DrResult r = on_dr_intercept(s, 1, true, 0x1234, cpl0());
+	EXPECT_EQ(r.action, DrAction::Done);
+	EXPECT_EQ(s.db[1], 0x1234u);
+	EXPECT_FALSE(s.switch_db_regs & KVM_DEBUGREG_WONT_EXIT);
+	r = on_dr_intercept(s, 1, false, 0, cpl0());
+	EXPECT_EQ(r.action, DrAction::Done);
+	EXPECT_EQ(r.value, 0x1234u);
+}
+
+TEST(DebugregSwitch, InterceptChecksComeBeforeTheHandOver)
+{
+	State s = fresh();
+	GuestCtx user = cpl0();
+	user.cpl = 3;
+	EXPECT_EQ(on_dr_intercept(s, 0, true, 1, user).action, DrAction::InjectGP);
+	GuestCtx de = cpl0();
+	de.cr4_de = true;
+	EXPECT_EQ(on_dr_intercept(s, 5, false, 0, de).action, DrAction::InjectUD);
+	s.dr7 |= DR7_GD;
+	const DrResult r = on_dr_intercept(s, 7, true, 0x400, cpl0());
+	EXPECT_EQ(r.action, DrAction::QueueDB);
+	EXPECT_EQ(r.db_payload, DR6_BD);
+	EXPECT_FALSE(s.switch_db_regs & KVM_DEBUGREG_WONT_EXIT);
+}
+
+// Seeds 000/003: two vCPUs time-share one physical CPU. vCPU A's guest armed DR0 natively
+// (WONT_EXIT) but has not enabled it in DR7 yet when it exits, so after the sync nothing in
+// switch_db_regs asks for a reload. vCPU B then runs with its own breakpoint. When A is
+// loaded again, hardware DR0 must be A's before A runs.
+struct Seed2016 {
+	uint64_t a_dr0_in_hw;
+	bool reloaded;
+};
+
+Seed2016 run_seed_2016(const Knobs &k)
+{
+	Cpu cpu{};
+	State a = fresh(), b = fresh();
+
+	vcpu_load(a, k);
+	(void)enter(a, cpu, Vendor::Vmx, k);
+	EXPECT_EQ(on_dr_intercept(a, 0, true, 0xa000, cpl0()).action, DrAction::Reenter);
+	(void)enter(a, cpu, Vendor::Vmx, k);
+	cpu.dr[0] = 0xa000; // native MOV DR0 in the guest
+	exit_and_sync(a, cpu);
+	EXPECT_EQ(a.db[0], 0xa000u);
+	EXPECT_EQ(a.switch_db_regs, 0u);
+
+	// B is scheduled on the same CPU and arms its own DR0.
+	vcpu_load(b, k);
+	EXPECT_EQ(set_dr(b, 0, 0xb000, cpl0()).action, DrAction::Done);
+	EXPECT_EQ(set_dr(b, 7, 0x401, cpl0()).action, DrAction::Done);
+	(void)enter(b, cpu, Vendor::Vmx, k);
+	EXPECT_EQ(cpu.dr[0], 0xb000u);
+
+	// A comes back.
+	vcpu_load(a, k);
+	const EntryPlan p = enter(a, cpu, Vendor::Vmx, k);
+	return {cpu.dr[0], p.load_db};
+}
+
+TEST(DebugregSeed2016, VcpuLoadReloadsClobberedRegisters)
+{
+	const Seed2016 r = run_seed_2016(Knobs{});
+	EXPECT_TRUE(r.reloaded);
+	EXPECT_EQ(r.a_dr0_in_hw, 0xa000u);
+}
+
+TEST(DebugregSeed2016, KnobReproducesTheMissedBreakpoint)
+{
+	Knobs bug{};
+	bug.no_reload_on_load = true;
+	const Seed2016 r = run_seed_2016(bug);
+	EXPECT_FALSE(r.reloaded);
+	EXPECT_EQ(r.a_dr0_in_hw, 0xb000u); // A runs on B's breakpoint address
+}
+
+TEST(DebugregSeed2016, KnobIsHarmlessWhenABreakpointIsArmed)
+{
+	// With BP_ENABLED the registers are reloaded on every entry anyway: the knob only matters
+	// in the case above.
+	Knobs bug{};
+	bug.no_reload_on_load = true;
+	State s = fresh();
+	(void)set_dr(s, 7, 0x401, cpl0());
+	entered(s);
+	vcpu_load(s, bug);
+	EXPECT_TRUE(plan_entry(s, Vendor::Vmx, false, bug).load_db);
+}
+
+} // namespace
+} // namespace dbgkvm::debugreg
