@@ -71,16 +71,10 @@ void write_identity_map(Vm &vm)
 
 void build_memory(Vm &vm, Mode m)
 {
-	bool have_slot0 = true;
-	try {
-		vm.hva(0, GUEST_MEM_SIZE);
-	} catch (const tap::Failure &) {
-		have_slot0 = false;
-	}
-	if (!have_slot0)
+	if (!vm.covers(0, GUEST_MEM_SIZE))
 		vm.add_memory(GUEST_MEM_SLOT, 0, GUEST_MEM_SIZE);
-	if (m != Mode::Real)
-		write_gdt(vm);
+	/* Real mode guests may use the GDT to switch to protected mode themselves. */
+	write_gdt(vm);
 	if (m == Mode::Long64)
 		write_identity_map(vm);
 }

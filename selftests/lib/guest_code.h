@@ -26,6 +26,11 @@
 	name##_end:                                                                                \
 	.previous
 
+/* A label the test can find: GUEST_OFFSET(name, label) in C++. */
+#define GUEST_LABEL(label)                                                                         \
+	.globl label;                                                                              \
+	label:
+
 /* Offset of a label inside guest `name` when loaded at CODE_GPA. */
 #define GUEST_ADDR(name, label) (CODE_GPA + ((label) - (name)))
 
@@ -35,6 +40,9 @@
 
 #define GUEST_DECLARE(name) extern "C" const uint8_t name[], name##_end[]
 #define GUEST(name)	    (kt::GuestCode{name, name##_end})
+#define GUEST_LABEL_DECLARE(label) extern "C" const uint8_t label[]
+/* The GPA of a GUEST_LABEL inside guest `name` loaded at CODE_GPA. */
+#define GUEST_GPA(name, label) ((uint64_t)CODE_GPA + (uint64_t)((label) - (name)))
 
 #endif
 #endif

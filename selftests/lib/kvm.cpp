@@ -106,6 +106,14 @@ void Vm::delete_memory(uint32_t slot)
 		FAIL("deleting slot %u: %s", slot, tap::errno_name(-r).c_str());
 }
 
+bool Vm::covers(uint64_t gpa, size_t len) const
+{
+	for (auto &r : regions_)
+		if (gpa >= r.gpa && gpa + len <= r.gpa + r.size)
+			return true;
+	return false;
+}
+
 uint8_t *Vm::hva(uint64_t gpa, size_t len)
 {
 	for (auto &r : regions_)

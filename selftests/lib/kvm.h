@@ -52,6 +52,7 @@ public:
 	int set_region(uint32_t slot, uint64_t gpa, uint64_t size, void *hva, uint32_t flags = 0);
 	void delete_memory(uint32_t slot);
 
+	bool covers(uint64_t gpa, size_t len) const;
 	/* Host view of guest memory (throws if no tracked slot covers gpa..gpa+len). */
 	uint8_t *hva(uint64_t gpa, size_t len = 1);
 	template <class T> T &at(uint64_t gpa) { return *reinterpret_cast<T *>(hva(gpa, sizeof(T))); }
