@@ -240,10 +240,10 @@ TEST(unbacked_host_memory_efault)
 	kvm_regs r = g.vcpu.regs();
 	r.rbx = SLOT1_GPA;
 	g.vcpu.set_regs(r);
-	int r = g.vcpu.run_raw();
-	if (r != -EFAULT)
-		FAIL("KVM_RUN: expected -1/EFAULT, got %s%s", tap::errno_name(-r).c_str(),
-		     r ? "" : (" with " + g.vcpu.describe_exit()).c_str());
+	int ret = g.vcpu.run_raw();
+	if (ret != -EFAULT)
+		FAIL("KVM_RUN: expected -1/EFAULT, got %s%s", tap::errno_name(-ret).c_str(),
+		     ret ? "" : (" with " + g.vcpu.describe_exit()).c_str());
 }
 
 TEST(create_vcpu_ids)

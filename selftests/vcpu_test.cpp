@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcpu_test: vCPU state through KVM_GET/SET_REGS and KVM_GET/SET_SREGS, the
+ * kvm_run mapping, and argument checks on the vCPU fd.
+ *
+ * KVM's rules (arch/x86/kvm/x86.c):
+ *  - After KVM_CREATE_VCPU the vCPU is in the reset state (kvm_vcpu_reset):
+ *    CS:IP = f000:fff0 with CS.base ffff0000, RFLAGS = 2, CR0 = 0x60000010.
+ *  - KVM_SET_REGS forces RFLAGS bit 1 (X86_EFLAGS_FIXED, __set_regs).
+ *  - KVM_SET_SREGS rejects incoherent state with EINVAL before changing
+ *    anything (kvm_is_valid_sregs): EFER.LME with CR0.PG needs CR4.PAE and
+ *    EFER.LMA; EFER.LMA needs both; CR3 must fit the guest's physical
+ *    address width in long mode (36 bits without KVM_SET_CPUID2); reserved
+ *    CR4 bits; CR0.PG without PE, NW without CD, bits 63:32 (kvm_is_valid_cr0).
+ *  - Unreadable/unwritable ioctl arguments: EFAULT. KVM_RUN takes no
+ *    argument: arg != 0 is EINVAL.
+ *  - Only the vCPU fd can be mmap'ed; the system and VM fds have no mmap
+ *    (ENODEV from the VFS).
+ */
+#include "env.h"
+#include "guest.h"
+#include "kvm.h"
+#include "sys.h"
+#include "tap.h"
+
+#include <cstring>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+using namespace kt;
+
+GUEST_DECLARE(guest_counter);
+
+static void check_segment(const char *name, const kvm_segment &want, const kvm_segment &got)
+{
+	CHECK_MSG(want.base == got.base && want.limit == got.limit &&
+			  want.selector == got.selector && want.type == got.type &&
+			  want.present == got.present && want.dpl == got.dpl && want.db == got.db &&
+			  want.s == got.s && want.l == got.l && want.g == got.g,
+		  "%s: expected base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u db %u s %u l "
+		  "%u g %u, got base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u db %u s %u "
+		  "l %u g %u",
+		  name, (unsigned long long)want.base, want.limit, want.selector, want.type,
+		  want.present, want.dpl, want.db, want.s, want.l, want.g,
+		  (unsigned long long)got.base, got.limit, got.selector, got.type, got.present,
+		  got.dpl, got.db, got.s, got.l, got.g);
+}
+
+static void check_sregs(const kvm_sregs &want, const kvm_sregs &got)
+{
+	check_segment("cs", want.cs, got.cs);
+	check_segment("ds", want.ds, got.ds);
+	check_segment("es", want.es, got.es);
+	check_segment("ss", want.ss, got.ss);
+	check_segment("fs", want.fs, got.fs);
+	check_segment("gs", want.gs, got.gs);
+	CHECK_EQ((uint64_t)want.cr0, (uint64_t)got.cr0);
+	CHECK_EQ((uint64_t)want.cr3, (uint64_t)got.cr3);
+	CHECK_EQ((uint64_t)want.cr4, (uint64_t)got.cr4);
+	CHECK_EQ((uint64_t)want.efer, (uint64_t)got.efer);
+	CHECK_EQ((uint64_t)want.gdt.base, (uint64_t)got.gdt.base);
+	CHECK_EQ(want.gdt.limit, got.gdt.limit);
+	CHECK_EQ((uint64_t)want.idt.base, (uint64_t)got.idt.base);
+	CHECK_EQ(want.idt.limit, got.idt.limit);
+}
+
+TEST(reset_state)
+{
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	kvm_regs r = vcpu.regs();
+	kvm_sregs s = vcpu.sregs();
+	CHECK_EQ((uint64_t)0xfff0, (uint64_t)r.rip);
+	CHECK_EQ((uint64_t)0x2, (uint64_t)r.rflags);
+	CHECK_EQ((uint16_t)0xf000, s.cs.selector);
+	CHECK_EQ((uint64_t)0xffff0000, (uint64_t)s.cs.base);
+	CHECK_EQ((uint64_t)0x60000010, (uint64_t)s.cr0);
+	CHECK_EQ((uint64_t)0, (uint64_t)s.cr4);
+	CHECK_EQ((uint64_t)0, (uint64_t)s.efer);
+	CHECK_EQ((uint16_t)0xffff, s.gdt.limit);
+	CHECK_EQ((uint16_t)0xffff, s.idt.limit);
+}
+
+TEST(regs_round_trip)
+{
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	kvm_regs w;
+	uint64_t *words = reinterpret_cast<uint64_t *>(&w);
+	for (size_t i = 0; i < sizeof(w) / 8; i++)
+		words[i] = 0x0101010101010101ull * (i + 1);
+	w.rip = 0x1234;
+	w.rflags = 0x2 | 0x1 | 0x40 | 0x800; /* CF, ZF, OF */
+	vcpu.set_regs(w);
+	kvm_regs r = vcpu.regs();
+	CHECK_MSG(!memcmp(&w, &r, sizeof(w)), "KVM_GET_REGS differs from what KVM_SET_REGS set");
+}
+
+TEST(regs_rflags_fixed_bit)
+{
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	kvm_regs w = vcpu.regs();
+	w.rflags = 0;
+	vcpu.set_regs(w);
+	CHECK_EQ((uint64_t)0x2, (uint64_t)vcpu.regs().rflags);
+}
+
+TEST(sregs_round_trip_modes)
+{
+	for (Mode m : {Mode::Real, Mode::Prot32, Mode::Long64}) {
+		Vm vm;
+		Vcpu vcpu(vm, 0);
+		build_memory(vm, m);
+		kvm_sregs s = vcpu.sregs();
+		sregs_for_mode(s, m);
+		vcpu.set_sregs(s);
+		tap::diag("%s", mode_name(m));
+		check_sregs(s, vcpu.sregs());
+	}
+}
+
+TEST(sregs_get_set_get_stable)
+{
+	/* What KVM_GET_SREGS returns is accepted back unchanged (VMMs save/restore this way). */
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	kvm_sregs a = vcpu.sregs();
+	vcpu.set_sregs(a);
+	kvm_sregs b = vcpu.sregs();
+	check_sregs(a, b);
+	CHECK_EQ((uint64_t)a.apic_base, (uint64_t)b.apic_base);
+	CHECK_EQ((uint64_t)a.cr8, (uint64_t)b.cr8);
+}
+
+static void check_sregs_rejected(const char *what, void (*mutate)(kvm_sregs &))
+{
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	build_memory(vm, Mode::Long64);
+	kvm_sregs good = vcpu.sregs();
+	sregs_for_mode(good, Mode::Long64);
+	vcpu.set_sregs(good);
+	kvm_sregs bad = good;
+	mutate(bad);
+	errno = 0;
+	int r = ioctl(vcpu.fd(), KVM_SET_SREGS, &bad);
+	CHECK_MSG(r == -1 && errno == EINVAL, "%s: expected -1/EINVAL, got %d/%s", what, r,
+		  tap::errno_name(errno).c_str());
+	/* Nothing changed. */
+	check_sregs(good, vcpu.sregs());
+}
+
+TEST(sregs_long_mode_without_pae)
+{
+	check_sregs_rejected("LME|LMA, PG, no PAE", [](kvm_sregs &s) { s.cr4 &= ~0x20ull; });
+}
+
+TEST(sregs_lma_without_lme)
+{
+	check_sregs_rejected("LMA without LME", [](kvm_sregs &s) { s.efer &= ~0x100ull; });
+}
+
+TEST(sregs_lme_pg_without_lma)
+{
+	check_sregs_rejected("LME and PG without LMA", [](kvm_sregs &s) { s.efer &= ~0x400ull; });
+}
+
+TEST(sregs_lma_without_paging)
+{
+	check_sregs_rejected("LMA without PG", [](kvm_sregs &s) { s.cr0 &= ~0x80000000ull; });
+}
+
+TEST(sregs_cr3_beyond_maxphyaddr)
+{
+	/* No KVM_SET_CPUID2: the guest's MAXPHYADDR is 36 (cpuid_query_maxphyaddr). */
+	check_sregs_rejected("CR3 bit 40", [](kvm_sregs &s) { s.cr3 |= 1ull << 40; });
+}
+
+TEST(sregs_cr4_reserved)
+{
+	check_sregs_rejected("CR4 bit 63", [](kvm_sregs &s) { s.cr4 |= 1ull << 63; });
+	check_sregs_rejected("CR4 bit 31", [](kvm_sregs &s) { s.cr4 |= 1ull << 31; });
+}
+
+TEST(sregs_cr0_incoherent)
+{
+	check_sregs_rejected("CR0.PG without PE", [](kvm_sregs &s) {
+		s.cr0 &= ~1ull;
+		s.efer = 0;
+		s.cr4 = 0;
+	});
+	check_sregs_rejected("CR0.NW without CD", [](kvm_sregs &s) { s.cr0 |= 1ull << 29; });
+	check_sregs_rejected("CR0 bit 32", [](kvm_sregs &s) { s.cr0 |= 1ull << 32; });
+}
+
+TEST(bad_pointers_efault)
+{
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	for (void *p : {bad_user_ptr(), kernel_ptr(), static_cast<void *>(nullptr)}) {
+		CHECK_ERRNO(EFAULT, ioctl(vcpu.fd(), KVM_GET_REGS, p));
+		CHECK_ERRNO(EFAULT, ioctl(vcpu.fd(), KVM_SET_REGS, p));
+		CHECK_ERRNO(EFAULT, ioctl(vcpu.fd(), KVM_GET_SREGS, p));
+		CHECK_ERRNO(EFAULT, ioctl(vcpu.fd(), KVM_SET_SREGS, p));
+	}
+	/* The vCPU is unharmed. */
+	CHECK_EQ((uint64_t)0xfff0, (uint64_t)vcpu.regs().rip);
+}
+
+TEST(run_with_argument_einval)
+{
+	Guest g(Mode::Long64, GUEST(guest_counter));
+	CHECK_ERRNO(EINVAL, ioctl(g.vcpu.fd(), KVM_RUN, 1));
+	CHECK_EQ(0ull, g.vcpu.expect_out(PORT_REPORT, 4)); /* and it still runs */
+}
+
+TEST(regs_follow_the_guest)
+{
+	/* Each KVM_RUN ends at the next OUT: after k runs the guest counted to k - 1. */
+	Guest g(Mode::Long64, GUEST(guest_counter));
+	for (uint64_t i = 0; i < 5; i++)
+		CHECK_EQ(i, g.vcpu.expect_out(PORT_REPORT, 4));
+	CHECK_EQ((uint64_t)4, (uint64_t)g.vcpu.regs().rax);
+	/* Registers set between exits are what the guest continues with. */
+	kvm_regs r = g.vcpu.regs();
+	r.rax = 100;
+	g.vcpu.set_regs(r);
+	CHECK_EQ(101ull, g.vcpu.expect_out(PORT_REPORT, 4));
+}
+
+TEST(mmap_only_on_vcpu_fd)
+{
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	/* The kvm_run page and the PIO page, as KVM_GET_VCPU_MMAP_SIZE says. */
+	void *p = mmap(nullptr, vm.run_size(), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.fd(), 0);
+	CHECK(p != MAP_FAILED);
+	/* Two mappings of one vCPU show the same kvm_run. */
+	static_cast<kvm_run *>(p)->immediate_exit = 1;
+	CHECK_EQ((uint8_t)1, vcpu.run()->immediate_exit);
+	munmap(p, vm.run_size());
+	for (int fd : {vm.fd(), vm.dev_fd()}) {
+		errno = 0;
+		void *q = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+		CHECK_MSG(q == MAP_FAILED && errno == ENODEV, "mmap of fd %d: expected ENODEV, got %s",
+			  fd, q == MAP_FAILED ? tap::errno_name(errno).c_str() : "success");
+	}
+}
