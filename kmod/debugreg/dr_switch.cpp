@@ -26,6 +26,7 @@ EntryPlan plan_entry(const State &s, Vendor v, bool host_bps_active, const Knobs
 		p.write_vmcb_dr6 = true;
 	p.dr7 = effective_dr7(s);
 	p.restore_host = host_bps_active;
+	p.reset_host_dr6 = p.load_dr6;
 	return p;
 }
 

@@ -34,6 +34,9 @@ struct EntryPlan {
 	uint64_t dr6;
 	uint64_t dr7;	   // effective DR7: VMCS GUEST_DR7 / VMCB save.dr7 (loaded by VM entry)
 	bool restore_host; // after the exit, restore the host's debug registers
+	// VMX: DR6 is not switched by VM exit, so after the exit the host's DR6 holds the
+	// guest's; reset it to DR6_ACTIVE_LOW so no guest cause shows up in a host #DB.
+	bool reset_host_dr6;
 };
 
 // Decide how to load the debug registers for the next entry. Load DR0-3 whenever

@@ -277,5 +277,36 @@ TEST(DebugregSeed2025, UserspaceSingleStepReportsCoincidentUserBreakpoint)
 	EXPECT_EQ(st.exit.dr6, 0xffff4ff0u);
 }
 
+TEST(DebugregSeed2025, OtherKnobsDoNotChangeTheOutcome)
+{
+	Knobs others{};
+	others.no_reload_on_load = true;
+	others.svm_clobber_guest_dr6 = true;
+	const std::vector<Db> seen = run_seed_2025(others);
+	ASSERT_EQ(seen.size(), 3u);
+	EXPECT_EQ(seen[0].dr6, DR6_ACTIVE_LOW | DR6_BS | 0x4);
+}
+
+TEST(DebugregSeed2025, KnobLeavesPlainSingleStepAlone)
+{
+	Knobs bug{};
+	bug.single_cause_on_coincident = true;
+	State s = fresh();
+	s.db[0] = 0x9000;
+	s.dr7 = 0x400 | exec_bp(0);
+	const StepResult st = after_emulated_insn(s, {0x8001, true}, bug);
+	EXPECT_EQ(st.action, DbgAction::QueueDB);
+	EXPECT_EQ(st.payload, DR6_BS);
+	EXPECT_EQ(after_emulated_insn(s, {0x8001, true}, Knobs{}).payload, DR6_BS);
+}
+
+TEST(DebugregSeed2013, KnobLeavesSingleStepAlone)
+{
+	Knobs bug{};
+	bug.skip_code_bp_check = true;
+	State s = fresh();
+	EXPECT_EQ(after_emulated_insn(s, {0x8001, true}, bug).payload, DR6_BS);
+}
+
 } // namespace
 } // namespace dbgkvm::debugreg

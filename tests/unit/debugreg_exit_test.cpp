@@ -161,5 +161,32 @@ TEST(DebugregSeed2020, VmxIsNotAffected)
 	EXPECT_EQ(s.dr6, 0xffff0ff2u);
 }
 
+TEST(DebugregSeed2020, OtherKnobsDoNotChangeTheOutcome)
+{
+	Knobs others{};
+	others.no_reload_on_load = true;
+	others.skip_code_bp_check = true;
+	others.single_cause_on_coincident = true;
+	const Seed2020 r = run_seed_2020(others);
+	EXPECT_EQ(r.first.dr6, 0xffff4ff0u);
+	EXPECT_EQ(r.second.dr6, 0xffff2ff0u);
+	EXPECT_EQ(r.guest_dr6, 0xffff0ff2u);
+}
+
+TEST(DebugregSeed2020, KnobLeavesGuestOwnedDbAlone)
+{
+	// Without userspace debugging the #DB goes to the guest the same way with or without the
+	// knob: the bug was only in the KVM_EXIT_DEBUG path.
+	Knobs bug{};
+	bug.svm_clobber_guest_dr6 = true;
+	for (const Knobs &k : {Knobs{}, bug}) {
+		State s = fresh();
+		const DbIntercept d = on_db_intercept_svm(s, 0xffff0ff1, 0x6000, k);
+		EXPECT_EQ(d.action, DbAction::QueueDB);
+		EXPECT_EQ(d.payload, 0x1u);
+		EXPECT_EQ(s.dr6, DR6_ACTIVE_LOW);
+	}
+}
+
 } // namespace
 } // namespace dbgkvm::debugreg

@@ -112,6 +112,7 @@ TEST(DebugregSwitch, PlanEntryTable)
 		EXPECT_EQ(p.write_vmcb_dr6, r.write_vmcb_dr6) << r.name;
 		EXPECT_EQ(p.dr6, r.dr6) << r.name;
 		EXPECT_EQ(p.restore_host, r.host_bps) << r.name;
+		EXPECT_EQ(p.reset_host_dr6, r.load_dr6) << r.name;
 		EXPECT_EQ(p.db[2], 0x2222u) << r.name;
 	}
 }
@@ -280,6 +281,17 @@ TEST(DebugregSeed2016, KnobIsHarmlessWhenABreakpointIsArmed)
 	entered(s);
 	vcpu_load(s, bug);
 	EXPECT_TRUE(plan_entry(s, Vendor::Vmx, false, bug).load_db);
+}
+
+TEST(DebugregSeed2016, OtherKnobsDoNotChangeTheOutcome)
+{
+	Knobs others{};
+	others.svm_clobber_guest_dr6 = true;
+	others.skip_code_bp_check = true;
+	others.single_cause_on_coincident = true;
+	const Seed2016 r = run_seed_2016(others);
+	EXPECT_TRUE(r.reloaded);
+	EXPECT_EQ(r.a_dr0_in_hw, 0xa000u);
 }
 
 } // namespace
