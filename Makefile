@@ -1,0 +1,81 @@
+# dbgkvm: top-level make. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := module
+
+KERNEL ?= 6.12
+VM ?= qemu-svm
+TARGET ?= dbgkvm
+ROOT := $(abspath .)
+BUILD := $(ROOT)/build
+CXX := g++-12
+CC := gcc-12
+
+# KDIR: the kernel build tree. Default: Debian's headers for KERNEL, resolved from apt-cache.
+KDIR ?= $(shell $(ROOT)/scripts/kernel-pkg.sh headers-dir $(KERNEL) 2>/dev/null)
+KOUT := $(BUILD)/kmod-$(KERNEL)
+
+# The C++ objects use the compiler's freestanding headers only: -nostdinc, then exactly
+# libstdc++'s header dirs and GCC's own include dir (for <stdint.h> in freestanding mode).
+CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
+	sed -n '/^#include <...> search/,/^End of/p' | grep -E '/c\+\+/|/gcc/' | \
+	sed 's/^ */-isystem /' | tr '\n' ' ')
+
+.PHONY: help setup module module-all sparse unit selftests vmtest demo check clean format
+
+help:
+	@echo "make setup                 install every package (Debian + bookworm-backports)"
+	@echo "make [KERNEL=6.1|6.12]     build dbgkvm.ko into build/kmod-KERNEL/ (KDIR=... for any tree)"
+	@echo "make module-all            build against both 6.1 and 6.12"
+	@echo "make sparse KERNEL=..      sparse (C=2) over the C glue"
+	@echo "make unit                  host unit tests (GoogleTest/CTest)"
+	@echo "make selftests             build the selftests (static)"
+	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12 TARGET=dbgkvm|kvm"
+	@echo "make demo                  boot QEMU, load dbgkvm, run a guest, show what happened"
+	@echo "make check                 setup, unit tests, then every vmtest"
+
+setup:
+	@bash $(ROOT)/scripts/setup-host.sh
+
+# A symlink tree per kernel keeps the objects of 6.1 and 6.12 apart.
+module:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "no kernel tree for KERNEL=$(KERNEL): run make setup or pass KDIR=" >&2; exit 1; }
+	@mkdir -p $(KOUT) && cp -asf $(ROOT)/kmod/. $(KOUT)/
+	@find -L $(KOUT) -type l -delete 2>/dev/null || true
+	@bash $(ROOT)/scripts/uapi-headers.sh $(KDIR) $(KOUT)/uapi-include
+	$(MAKE) -C $(KDIR) M=$(KOUT) CC=$(CC) CXX=$(CXX) \
+		DBGKVM_CXX_INCLUDES="-nostdinc $(CXX_SYS_INC) -isystem $(KOUT)/uapi-include" \
+		$(KMAKEFLAGS) modules
+
+module-all:
+	$(MAKE) module KERNEL=6.1
+	$(MAKE) module KERNEL=6.12
+
+sparse:
+	$(MAKE) module KMAKEFLAGS="C=2 W=1"
+
+unit:
+	cmake -S tests/unit -B $(BUILD)/unit -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)/unit -j2
+	cd $(BUILD)/unit && ctest --output-on-failure
+
+selftests:
+	$(MAKE) -C selftests O=$(BUILD)/selftests
+
+vmtest: selftests
+	@if [ "$(TARGET)" = dbgkvm ]; then $(MAKE) module KERNEL=$(KERNEL); fi
+	bash scripts/vmtest.sh --vm $(VM) --kernel $(KERNEL) --target $(TARGET) \
+		--module $(KOUT)/dbgkvm.ko --tests $(BUILD)/selftests/bin
+
+demo: setup selftests
+	$(MAKE) module KERNEL=$(KERNEL)
+	bash scripts/vmtest.sh --vm qemu-svm --kernel $(KERNEL) --target dbgkvm --demo \
+		--module $(KOUT)/dbgkvm.ko --tests $(BUILD)/selftests/bin
+
+check: setup
+	bash scripts/check.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD)

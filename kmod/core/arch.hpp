@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+// The backend interface: the only place where the vendors (SVM, VMX) differ.
+//
+// Dispatch is virtual at this boundary: one indirect call per VM exit or per ioctl,
+// small beside the cost of an exit itself (thousands of cycles); everything inside a
+// backend is direct. See the README's design section.
+#pragma once
+#include "rt/types.hpp"
+#include <linux/kvm.h>
+
+namespace dbgkvm {
+class Vm;
+
+// Architectural register numbers (SDM Vol 2 Table 2-2), plus RIP and RFLAGS.
+enum Reg : unsigned {
+	RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+	R8, R9, R10, R11, R12, R13, R14, R15,
+	RIP, RFLAGS, NR_REGS
+};
+
+// What a VM exit means, vendor-neutral. The backend handles what only it understands
+// (interrupt exits, VMLOAD/VMSAVE #UD, ...) and reports Continue.
+enum class ExitKind : u8 {
+	Continue,  // handled in the backend; re-enter (after signal/resched checks)
+	Io,        // IN/OUT, non-string
+	NptFault,  // nested/EPT fault: gpa, error
+	Hlt,
+	Shutdown,  // triple fault
+	FailEntry, // VMRUN/VMLAUNCH consistency check failed
+	Cpuid,
+	Rdmsr,
+	Wrmsr,
+	Skip,      // an instruction that does nothing here (INVD, WBINVD): step over it
+	Unhandled, // anything else: KVM_EXIT_INTERNAL_ERROR
+};
+
+struct ArchExit {
+	ExitKind kind;
+	u64 code;      // the hardware's exit code / reason
+	u64 gpa;       // NptFault
+	u64 error;     // NptFault: error code bits (vendor-neutral: see NptError)
+	u64 next_rip;  // Io, Hlt, Cpuid, Rdmsr, Wrmsr, Skip: when next_rip_valid
+	bool next_rip_valid; // else the core decodes the instruction for its length
+	u16 port;      // Io
+	u8 size;       // Io: 1, 2 or 4
+	bool in;       // Io
+	u32 suberror;  // Unhandled: KVM_INTERNAL_ERROR_*
+};
+
+enum NptError : u64 {
+	NPT_ERR_PRESENT = 1 << 0,
+	NPT_ERR_WRITE = 1 << 1,
+	NPT_ERR_FETCH = 1 << 4,
+};
+
+class ArchVcpu {
+public:
+	virtual ~ArchVcpu() = default;
+	virtual void load(int cpu) = 0;
+	virtual void put() = 0;
+	virtual u64 reg(Reg r) = 0;
+	virtual void set_reg(Reg r, u64 v) = 0;
+	virtual void get_sregs(kvm_sregs &s) = 0;
+	virtual void set_sregs(const kvm_sregs &s) = 0; // already validated by the core
+	// Enter the guest once. Runs with preemption enabled; disables what it must.
+	virtual ArchExit run() = 0;
+	virtual void queue_exception(u8 vector, bool has_error, u32 error) = 0;
+	// MSRs the backend keeps in its control structure. -DK_ENOENT: not the backend's.
+	virtual Errno get_msr(u32 index, u64 *val) = 0;
+	virtual Errno set_msr(u32 index, u64 val) = 0;
+	// Architectural reset (power-on) state.
+	virtual void reset() = 0;
+};
+
+class ArchVm {
+public:
+	virtual ~ArchVm() = default;
+	virtual ArchVcpu *create_vcpu(unsigned int id) = 0; // nullptr: out of memory
+	// Map one 4 KiB guest-physical page to a host-physical page.
+	virtual Errno map(u64 gpa, u64 hpa, bool writable) = 0;
+	// Drop every mapping; each vCPU flushes its TLB before it next enters the guest.
+	// Called with no vCPU in guest mode.
+	virtual void unmap_all() = 0;
+};
+
+// One per vendor, chosen once at module load.
+struct Backend {
+	const char *name;
+	Errno (*probe)();                   // is the hardware there and usable?
+	Errno (*cpu_online)(unsigned cpu);  // on that CPU
+	Errno (*cpu_offline)(unsigned cpu); // on that CPU
+	ArchVm *(*create_vm)(Vm &vm);
+	void (*exit)();
+};
+
+} // namespace dbgkvm

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+// The guest's CPUID: the host's, minus what dbgkvm does not virtualize (VMX, SVM, XSAVE
+// and the features that need it, performance monitoring), plus the hypervisor bit and
+// leaf 0x40000000 ("DbgKVMDbgKVM"). There is no KVM_SET_CPUID2 yet.
+#include "core/cpuid.hpp"
+#include "dbgkvm_glue.h"
+
+namespace dbgkvm {
+
+namespace {
+void native_cpuid(u32 leaf, u32 subleaf, u32 r[4])
+{
+	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(subleaf));
+}
+
+constexpr u32 HV_LEAF = 0x40000000;
+} // namespace
+
+void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[4])
+{
+	if (leaf >= HV_LEAF && leaf < 0x80000000) {
+		regs[0] = regs[1] = regs[2] = regs[3] = 0;
+		if (leaf == HV_LEAF) {
+			regs[0] = HV_LEAF;
+			regs[1] = 0x4b676244; // "DbgK"
+			regs[2] = 0x6244564d; // "MVDb"
+			regs[3] = 0x4d564b67; // "gKVM"
+		}
+		return;
+	}
+	native_cpuid(leaf, subleaf, regs);
+	switch (leaf) {
+	case 0x1:
+		regs[1] = (regs[1] & 0x00ffffff) | (vcpu_id << 24); // initial APIC id
+		regs[2] &= ~(bit(5) | bit(26) | bit(27) | bit(28) | bit(12) | bit(15));
+		regs[2] |= bit(31);                                // hypervisor present
+		if (cr4 & bit(18))                                 // OSXSAVE mirrors CR4
+			regs[2] |= bit(27);
+		break;
+	case 0x6: // thermal/power: nothing
+	case 0xa: // architectural PMU: none
+	case 0xd: // XSAVE: not offered (XSETBV is refused)
+		regs[0] = regs[1] = regs[2] = regs[3] = 0;
+		break;
+	case 0x7:
+		if (subleaf == 0) {
+			// Keep FSGSBASE, BMI1, SMEP, BMI2, ERMS, SMAP, CLFLUSHOPT; drop the rest.
+			regs[1] &= u32(bit(0) | bit(3) | bit(7) | bit(8) | bit(9) | bit(20) | bit(23));
+			regs[2] = 0;
+			regs[3] = 0;
+		} else {
+			regs[0] = regs[1] = regs[2] = regs[3] = 0;
+		}
+		break;
+	case 0x80000001:
+		regs[2] &= ~(bit(2) | bit(16) | bit(11)); // SVM, FMA4, XOP (needs XSAVE)
+		break;
+	case 0x8000000a: // SVM features: no nested virtualization
+		regs[0] = regs[1] = regs[2] = regs[3] = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+// MSRs that are not in any backend's control structure.
+Errno common_get_msr(u32 index, u64 *val, u64 apic_base)
+{
+	switch (index) {
+	case 0x1b: // IA32_APIC_BASE
+		*val = apic_base;
+		return 0;
+	case 0x8b:  // IA32_BIOS_SIGN_ID (microcode revision)
+	case 0xfe:  // IA32_MTRRCAP: no variable ranges, no fixed ranges
+	case 0x2ff: // IA32_MTRR_DEF_TYPE
+	case 0x17a: // IA32_MCG_STATUS
+	case 0x179: // IA32_MCG_CAP
+		*val = 0;
+		return 0;
+	case 0x1a0: // IA32_MISC_ENABLE: fast strings
+		*val = 1;
+		return 0;
+	default:
+		return -DK_EINVAL;
+	}
+}
+
+Errno common_set_msr(u32 index, u64 val, u64 *apic_base)
+{
+	switch (index) {
+	case 0x1b:
+		// Only the xAPIC enable bit and the base may change; BSP bit is read-only.
+		if (val & ~(0xfffff000ULL | bit(11) | bit(8)))
+			return -DK_EINVAL;
+		*apic_base = val;
+		return 0;
+	case 0x8b:
+	case 0x2ff:
+		return 0; // ignored writes
+	default:
+		return -DK_EINVAL;
+	}
+}
+
+} // namespace dbgkvm

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+// /dev/dbgkvm: the system ioctls, the choice of backend, and virtualization on while
+// VMs exist.
+#include "core/limits.hpp"
+#include "core/vm.hpp"
+#include "dbgkvm_glue.h"
+
+namespace dbgkvm {
+
+extern const Backend svm_backend;
+
+namespace {
+const Backend *backend;
+dk_mutex *count_lock;
+unsigned long vm_count;
+} // namespace
+
+Errno vm_count_inc()
+{
+	Errno r = 0;
+	dk_mutex_lock(count_lock);
+	if (vm_count == 0)
+		r = dk_virt_enable_all();
+	if (!r)
+		vm_count++;
+	dk_mutex_unlock(count_lock);
+	return r;
+}
+
+void vm_count_dec()
+{
+	dk_mutex_lock(count_lock);
+	if (--vm_count == 0)
+		dk_virt_disable_all();
+	dk_mutex_unlock(count_lock);
+}
+
+// Only what is implemented: a VMM that probes a capability gets the truth.
+Errno check_extension(long cap)
+{
+	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_IMMEDIATE_EXIT:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+	case KVM_CAP_MAX_VCPUS:
+		return MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return MAX_VCPU_ID;
+	case KVM_CAP_NR_MEMSLOTS:
+		return MAX_MEMSLOTS;
+	default:
+		return 0;
+	}
+}
+
+static Errno create_vm(unsigned long type)
+{
+	if (type != 0)
+		return -DK_EINVAL;
+	Vm *vm;
+	Errno r = Vm::create(*backend, &vm);
+	if (r)
+		return r;
+	r = dk_vm_fd_create(vm);
+	if (r < 0)
+		vm->put();
+	return r;
+}
+
+} // namespace dbgkvm
+
+using namespace dbgkvm;
+
+extern "C" long dbgkvm_dev_ioctl(unsigned int cmd, unsigned long arg) noexcept
+{
+	switch (cmd) {
+	case KVM_GET_API_VERSION:
+		return arg ? -DK_EINVAL : API_VERSION;
+	case KVM_CHECK_EXTENSION:
+		return check_extension(static_cast<long>(arg));
+	case KVM_CREATE_VM:
+		return create_vm(arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		return arg ? -DK_EINVAL : long(DK_PAGE_SIZE << RUN_AREA_ORDER);
+	default:
+		return -DK_ENOTTY;
+	}
+}
+
+extern "C" int dbgkvm_core_init(void) noexcept
+{
+	count_lock = dk_mutex_new();
+	if (!count_lock)
+		return -DK_ENOMEM;
+	Errno r = svm_backend.probe();
+	if (r) {
+		dk_mutex_delete(count_lock);
+		return static_cast<int>(r);
+	}
+	backend = &svm_backend;
+	dk_log_info("using the %s backend\n", backend->name);
+	return 0;
+}
+
+extern "C" void dbgkvm_core_exit(void) noexcept
+{
+	backend->exit();
+	dk_mutex_delete(count_lock);
+}
+
+extern "C" int dbgkvm_cpu_online(unsigned int cpu) noexcept
+{
+	return static_cast<int>(backend->cpu_online(cpu));
+}
+
+extern "C" int dbgkvm_cpu_offline(unsigned int cpu) noexcept
+{
+	return static_cast<int>(backend->cpu_offline(cpu));
+}

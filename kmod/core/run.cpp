@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+// KVM_RUN: the run loop and the exits that are completed in the kernel or handed to user
+// space through struct kvm_run.
+#include "core/cpuid.hpp"
+#include "core/guest_mem.hpp"
+#include "core/limits.hpp"
+#include "core/vcpu.hpp"
+#include "core/vm.hpp"
+#include "dbgkvm_glue.h"
+#include "emulate/mmio.hpp"
+
+namespace dbgkvm {
+
+namespace {
+void load_gprs(ArchVcpu &a, u64 gpr[16])
+{
+	for (unsigned i = 0; i < 16; i++)
+		gpr[i] = a.reg(static_cast<Reg>(i));
+}
+
+void store_gprs(ArchVcpu &a, const u64 gpr[16])
+{
+	for (unsigned i = 0; i < 16; i++)
+		a.set_reg(static_cast<Reg>(i), gpr[i]);
+}
+} // namespace
+
+// Finish the exit user space just handled (IN data into RAX, an MMIO load into its
+// register) and step over the instruction.
+Errno Vcpu::complete_pending()
+{
+	Pending p = pending_;
+	pending_ = Pending::None;
+	if (p == Pending::None || arch_->reg(RIP) != pending_rip_)
+		return 0;
+	if (p == Pending::Io && pending_in_) {
+		u64 data = 0, rax = arch_->reg(RAX);
+		__builtin_memcpy(&data, static_cast<u8 *>(run_area_) + PIO_DATA_OFFSET, pending_size_);
+		// IN AL/AX merge into RAX; IN EAX zero-extends (SDM Vol. 1, 3.4.1.1).
+		if (pending_size_ == 4)
+			rax = data;
+		else
+			rax = (rax & ~((u64{1} << (pending_size_ * 8)) - 1)) | data;
+		arch_->set_reg(RAX, rax);
+	} else if (p == Pending::Mmio && !run_->mmio.is_write) {
+		u64 gpr[16], data = 0;
+		load_gprs(*arch_, gpr);
+		__builtin_memcpy(&data, run_->mmio.data, min<u32>(run_->mmio.len, 8));
+		emulate::complete_load(mmio_insn_, gpr, data);
+		store_gprs(*arch_, gpr);
+	}
+	arch_->set_reg(RIP, pending_next_rip_);
+	return 0;
+}
+
+// The RIP after the instruction that exited: from the hardware when it says, else from
+// decoding the instruction (SVM without NRIP save, as on QEMU).
+bool Vcpu::next_rip(const ArchExit &e, u64 *out)
+{
+	if (e.next_rip_valid) {
+		*out = e.next_rip;
+		return true;
+	}
+	u8 bytes[15];
+	unsigned n = 0;
+	u64 linear;
+	if (fetch_insn(vm_, *arch_, bytes, &n, &linear))
+		return false;
+	kvm_sregs s;
+	arch_->get_sregs(s);
+	bool vm86 = arch_->reg(RFLAGS) & bit(17);
+	auto mode = emulate::cpu_mode(s.cr0 & 1, vm86, s.efer & bit(10), s.cs.l, s.cs.db);
+	emulate::Insn insn{};
+	if (emulate::decode(bytes, n, mode, &insn) != emulate::DecodeResult::Ok)
+		return false;
+	u64 rip = arch_->reg(RIP) + insn.len;
+	*out = mode == emulate::CpuMode::Long64 ? rip : (rip & 0xffffffff);
+	return true;
+}
+
+int Vcpu::skip_and_continue(const ArchExit &e)
+{
+	u64 rip;
+	if (!next_rip(e, &rip))
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+	arch_->set_reg(RIP, rip);
+	return 1;
+}
+
+int Vcpu::internal_error(u32 suberror, u64 data0, u64 data1)
+{
+	run_->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run_->internal.suberror = suberror;
+	run_->internal.ndata = 2;
+	run_->internal.data[0] = data0;
+	run_->internal.data[1] = data1;
+	return 0;
+}
+
+int Vcpu::handle_io(const ArchExit &e)
+{
+	run_->exit_reason = KVM_EXIT_IO;
+	run_->io.direction = e.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run_->io.size = e.size;
+	run_->io.port = e.port;
+	run_->io.count = 1;
+	run_->io.data_offset = PIO_DATA_OFFSET;
+	u8 *data = static_cast<u8 *>(run_area_) + PIO_DATA_OFFSET;
+	if (e.in) {
+		__builtin_memset(data, 0, 8);
+	} else {
+		u64 rax = arch_->reg(RAX);
+		__builtin_memcpy(data, &rax, e.size);
+	}
+	pending_ = Pending::Io;
+	pending_in_ = e.in;
+	pending_size_ = e.size;
+	pending_rip_ = arch_->reg(RIP);
+	pending_next_rip_ = e.next_rip;
+	return 0;
+}
+
+// An access to guest-physical memory that no slot backs: decode the instruction (the
+// hardware gives no decode assist on QEMU's SVM) and hand the access to user space.
+int Vcpu::handle_mmio(u64 gpa)
+{
+	u8 bytes[15];
+	unsigned n = 0;
+	u64 linear = 0, rip = arch_->reg(RIP);
+	Errno r = fetch_insn(vm_, *arch_, bytes, &n, &linear);
+	if (r)
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
+
+	kvm_sregs s;
+	arch_->get_sregs(s);
+	bool vm86 = arch_->reg(RFLAGS) & bit(17);
+	auto mode = emulate::cpu_mode(s.cr0 & 1, vm86, s.efer & bit(10), s.cs.l, s.cs.db);
+	emulate::Insn insn{};
+	if (emulate::decode(bytes, n, mode, &insn) != emulate::DecodeResult::Ok)
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
+	emulate::MemAccess acc = emulate::mem_access(insn);
+	if (!acc.valid)
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
+
+	run_->exit_reason = KVM_EXIT_MMIO;
+	run_->mmio.phys_addr = gpa;
+	run_->mmio.len = acc.size;
+	run_->mmio.is_write = acc.is_write;
+	__builtin_memset(run_->mmio.data, 0, sizeof(run_->mmio.data));
+	if (acc.is_write) {
+		u64 gpr[16];
+		load_gprs(*arch_, gpr);
+		u64 v = emulate::store_value(insn, gpr);
+		__builtin_memcpy(run_->mmio.data, &v, acc.size);
+	}
+	mmio_insn_ = insn;
+	pending_ = Pending::Mmio;
+	pending_rip_ = rip;
+	pending_next_rip_ = rip + insn.len;
+	if (mode != emulate::CpuMode::Long64)
+		pending_next_rip_ &= 0xffffffff;
+	return 0;
+}
+
+int Vcpu::handle_npt_fault(const ArchExit &e)
+{
+	FaultResult res;
+	Errno r = vm_.fault_in(e.gpa, &res);
+	if (r)
+		return r; // e.g. -EFAULT: the slot's user memory is gone (KVM returns it too)
+	if (res == FaultResult::Mapped)
+		return 1;
+	if (e.error & NPT_ERR_FETCH) // executing from MMIO: nothing to emulate
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.gpa, e.error);
+	return handle_mmio(e.gpa);
+}
+
+int Vcpu::handle_cpuid(const ArchExit &e)
+{
+	u64 rip;
+	if (!next_rip(e, &rip))
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+	u32 regs[4];
+	kvm_sregs s;
+	arch_->get_sregs(s);
+	guest_cpuid(static_cast<u32>(arch_->reg(RAX)), static_cast<u32>(arch_->reg(RCX)), id_,
+		    s.cr4, regs);
+	arch_->set_reg(RAX, regs[0]);
+	arch_->set_reg(RBX, regs[1]);
+	arch_->set_reg(RCX, regs[2]);
+	arch_->set_reg(RDX, regs[3]);
+	arch_->set_reg(RIP, rip);
+	return 1;
+}
+
+int Vcpu::handle_msr(const ArchExit &e, bool write)
+{
+	u32 index = static_cast<u32>(arch_->reg(RCX));
+	u64 rip;
+	if (!next_rip(e, &rip))
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+	Errno r;
+	if (write) {
+		u64 v = (arch_->reg(RDX) << 32) | static_cast<u32>(arch_->reg(RAX));
+		r = arch_->set_msr(index, v);
+		if (r == -DK_ENOENT)
+			r = common_set_msr(index, v, &apic_base_);
+	} else {
+		u64 v = 0;
+		r = arch_->get_msr(index, &v);
+		if (r == -DK_ENOENT)
+			r = common_get_msr(index, &v, apic_base_);
+		if (!r) {
+			arch_->set_reg(RAX, static_cast<u32>(v));
+			arch_->set_reg(RDX, v >> 32);
+		}
+	}
+	if (r) {
+		// Unknown MSR or bad value: #GP(0), as KVM does without ignore_msrs.
+		arch_->queue_exception(13, true, 0);
+		return 1;
+	}
+	arch_->set_reg(RIP, rip);
+	return 1;
+}
+
+int Vcpu::handle_exit(const ArchExit &e)
+{
+	switch (e.kind) {
+	case ExitKind::Continue:
+		return 1;
+	case ExitKind::Io:
+		return handle_io(e);
+	case ExitKind::NptFault:
+		return handle_npt_fault(e);
+	case ExitKind::Hlt:
+		// Without an in-kernel irqchip KVM steps over HLT and exits to user space.
+		if (skip_and_continue(e) != 1)
+			return 0;
+		run_->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	case ExitKind::Skip:
+		return skip_and_continue(e);
+	case ExitKind::Shutdown:
+		run_->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	case ExitKind::FailEntry:
+		run_->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run_->fail_entry.hardware_entry_failure_reason = e.code;
+		run_->fail_entry.cpu = static_cast<u32>(loaded_cpu_);
+		return 0;
+	case ExitKind::Cpuid:
+		return handle_cpuid(e);
+	case ExitKind::Rdmsr:
+		return handle_msr(e, false);
+	case ExitKind::Wrmsr:
+		return handle_msr(e, true);
+	case ExitKind::Unhandled:
+		return internal_error(e.suberror, e.code, static_cast<u64>(loaded_cpu_));
+	}
+	return internal_error(KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, e.code, 0);
+}
+
+Errno Vcpu::run()
+{
+	// No KVM_CAP_SYNC_REGS: the fields must be clear.
+	if (run_->kvm_valid_regs || run_->kvm_dirty_regs)
+		return -DK_EINVAL;
+	run_->flags = 0;
+	Errno r = complete_pending();
+	if (r)
+		return r;
+	if (__atomic_load_n(&run_->immediate_exit, __ATOMIC_RELAXED)) {
+		run_->exit_reason = KVM_EXIT_INTR;
+		return -DK_EINTR;
+	}
+	for (;;) {
+		if (dk_signal_pending()) {
+			run_->exit_reason = KVM_EXIT_INTR;
+			return -DK_EINTR;
+		}
+		dk_cond_resched();
+		vm_.slots_read_lock();
+		ArchExit e = arch_->run();
+		int h = handle_exit(e);
+		vm_.slots_read_unlock();
+		if (h <= 0)
+			return h;
+	}
+}
+
+} // namespace dbgkvm

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+// A vCPU: the kvm_run area, the run loop and the exits that go to user space.
+#pragma once
+#include "core/arch.hpp"
+#include "emulate/decode.hpp"
+
+namespace dbgkvm {
+class Vm;
+
+// What the next KVM_RUN must finish before it enters the guest: the second half of an
+// exit that user space completed (KVM's complete_userspace_io). As in KVM, RIP still
+// points at the IN/OUT or MMIO instruction while user space handles the exit, and the
+// completion is dropped if user space moved RIP meanwhile.
+enum class Pending : u8 { None, Io, Mmio };
+
+class Vcpu {
+public:
+	static Errno create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out);
+	~Vcpu();
+
+	Errno ioctl(unsigned int cmd, unsigned long arg);
+	unsigned int id() const { return id_; }
+	Vm &vm() { return vm_; }
+	void *run_area() { return run_area_; }
+	void load(int cpu);
+	void put();
+
+private:
+	Vcpu(Vm &vm, unsigned int id) : vm_(vm), id_(id) {}
+	Errno run();
+	Errno complete_pending();
+	// Each handler returns 1 to re-enter the guest, 0 to return to user space with
+	// run_->exit_reason filled, or a negative errno.
+	int handle_exit(const ArchExit &e);
+	int handle_io(const ArchExit &e);
+	int handle_npt_fault(const ArchExit &e);
+	int handle_mmio(u64 gpa);
+	int handle_cpuid(const ArchExit &e);
+	int handle_msr(const ArchExit &e, bool write);
+	bool next_rip(const ArchExit &e, u64 *out);
+	int skip_and_continue(const ArchExit &e);
+	int internal_error(u32 suberror, u64 data0, u64 data1);
+	Errno get_regs(unsigned long arg);
+	Errno set_regs(unsigned long arg);
+	Errno get_sregs(unsigned long arg);
+	Errno set_sregs(unsigned long arg);
+
+	Vm &vm_;
+	unsigned int id_;
+	ArchVcpu *arch_ = nullptr;
+	kvm_run *run_ = nullptr;
+	void *run_area_ = nullptr;
+	Pending pending_ = Pending::None;
+	bool pending_in_ = false;  // Io: IN, write the data into RAX
+	u8 pending_size_ = 0;      // Io: bytes
+	u64 pending_rip_ = 0;      // RIP of the instruction being completed
+	u64 pending_next_rip_ = 0;
+	emulate::Insn mmio_insn_ = {}; // Mmio: the instruction to complete
+	u64 apic_base_ = 0xfee00900; // BSP, xAPIC enabled: what KVM reports after reset
+	int loaded_cpu_ = -1;
+};
+
+} // namespace dbgkvm

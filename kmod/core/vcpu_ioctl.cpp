@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+// vCPU ioctls other than KVM_RUN: register state, validated as KVM validates it.
+#include "core/vcpu.hpp"
+#include "core/vm.hpp"
+#include "dbgkvm_glue.h"
+
+namespace dbgkvm {
+
+namespace {
+constexpr u64 CR0_PE = bit(0), CR0_NW = bit(29), CR0_CD = bit(30), CR0_PG = bit(31);
+constexpr u64 CR4_PAE = bit(5);
+constexpr u64 EFER_SCE = bit(0), EFER_LME = bit(8), EFER_LMA = bit(10), EFER_NXE = bit(11);
+// CR4 bits a guest may hold: VME..OSXMMEXCPT (0-10), FSGSBASE, SMEP, SMAP.
+constexpr u64 CR4_ALLOWED = 0x7ff | bit(16) | bit(20) | bit(21);
+constexpr u64 EFER_ALLOWED = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+constexpr u64 MAXPHYADDR_MASK = ~((u64{1} << 52) - 1);
+
+// KVM's kvm_is_valid_sregs() and kvm_is_valid_cr0/cr4(), with dbgkvm's feature set.
+bool sregs_valid(const kvm_sregs &s)
+{
+	if (s.cr0 >> 32 || ((s.cr0 & CR0_NW) && !(s.cr0 & CR0_CD)) ||
+	    ((s.cr0 & CR0_PG) && !(s.cr0 & CR0_PE)))
+		return false;
+	if (s.cr4 & ~CR4_ALLOWED)
+		return false;
+	if (s.efer & ~EFER_ALLOWED)
+		return false;
+	if ((s.efer & EFER_LME) && (s.cr0 & CR0_PG)) {
+		if (!(s.cr4 & CR4_PAE) || !(s.efer & EFER_LMA) || (s.cr3 & MAXPHYADDR_MASK))
+			return false;
+	} else if ((s.efer & EFER_LMA) || s.cs.l) {
+		return false;
+	}
+	return true;
+}
+} // namespace
+
+Errno Vcpu::get_regs(unsigned long arg)
+{
+	kvm_regs r;
+	__u64 *dst[] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi,
+		      &r.r8,  &r.r9,  &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15,
+		      &r.rip, &r.rflags};
+	for (unsigned i = 0; i < NR_REGS; i++)
+		*dst[i] = arch_->reg(static_cast<Reg>(i));
+	return dk_copy_to_user(arg, &r, sizeof(r)) ? -DK_EFAULT : 0;
+}
+
+Errno Vcpu::set_regs(unsigned long arg)
+{
+	kvm_regs r;
+	if (dk_copy_from_user(&r, arg, sizeof(r)))
+		return -DK_EFAULT;
+	const u64 src[] = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi, r.r8,
+			   r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
+	for (unsigned i = 0; i < RFLAGS; i++)
+		arch_->set_reg(static_cast<Reg>(i), src[i]);
+	// RFLAGS bit 1 is always 1 (KVM's kvm_set_rflags does the same).
+	arch_->set_reg(RFLAGS, r.rflags | 2);
+	return 0;
+}
+
+Errno Vcpu::get_sregs(unsigned long arg)
+{
+	kvm_sregs s{};
+	arch_->get_sregs(s);
+	s.apic_base = apic_base_;
+	return dk_copy_to_user(arg, &s, sizeof(s)) ? -DK_EFAULT : 0;
+}
+
+Errno Vcpu::set_sregs(unsigned long arg)
+{
+	kvm_sregs s;
+	if (dk_copy_from_user(&s, arg, sizeof(s)))
+		return -DK_EFAULT;
+	if (!sregs_valid(s))
+		return -DK_EINVAL;
+	arch_->set_sregs(s);
+	apic_base_ = s.apic_base;
+	return 0;
+}
+
+Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_RUN:
+		if (arg)
+			return -DK_EINVAL;
+		return run();
+	case KVM_GET_REGS:
+		return get_regs(arg);
+	case KVM_SET_REGS:
+		return set_regs(arg);
+	case KVM_GET_SREGS:
+		return get_sregs(arg);
+	case KVM_SET_SREGS:
+		return set_sregs(arg);
+	default:
+		return -DK_ENOTTY;
+	}
+}
+
+} // namespace dbgkvm

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/vm.hpp"
+#include "core/vcpu.hpp"
+#include "dbgkvm_glue.h"
+#include "rt/new.hpp"
+
+namespace dbgkvm {
+
+static unsigned int next_vm_id;
+
+Errno Vm::create(const Backend &backend, Vm **out)
+{
+	Errno r = vm_count_inc();
+	if (r)
+		return r;
+	Vm *vm = new (rt::kalloc) Vm();
+	if (!vm) {
+		vm_count_dec();
+		return -DK_ENOMEM;
+	}
+	vm->backend_ = &backend;
+	vm->id_ = __atomic_add_fetch(&next_vm_id, 1, __ATOMIC_RELAXED);
+	vm->lock_ = dk_mutex_new();
+	vm->mmu_lock_ = dk_mutex_new();
+	vm->slots_lock_ = dk_rwsem_new();
+	if (vm->lock_ && vm->mmu_lock_ && vm->slots_lock_)
+		vm->arch_ = backend.create_vm(*vm);
+	if (!vm->arch_) {
+		delete vm; // ~Vm drops the VM count
+		return -DK_ENOMEM;
+	}
+	*out = vm;
+	return 0;
+}
+
+Vm::~Vm()
+{
+	for (Vcpu *&v : vcpus_) {
+		delete v;
+		v = nullptr;
+	}
+	delete arch_; // the nested page tables; no vCPU can run any more
+	for (MemSlot &s : slots_) {
+		if (s.used)
+			unpin_slot(s);
+		dk_free(s.pinned);
+		s = MemSlot{};
+	}
+	if (lock_)
+		dk_mutex_delete(lock_);
+	if (mmu_lock_)
+		dk_mutex_delete(mmu_lock_);
+	if (slots_lock_)
+		dk_rwsem_delete(slots_lock_);
+	vm_count_dec();
+}
+
+void Vm::get()
+{
+	__atomic_add_fetch(&refs_, 1, __ATOMIC_RELAXED);
+}
+
+void Vm::put()
+{
+	if (__atomic_sub_fetch(&refs_, 1, __ATOMIC_ACQ_REL) == 0)
+		delete this;
+}
+
+void Vm::slots_read_lock()
+{
+	dk_down_read(slots_lock_);
+}
+
+void Vm::slots_read_unlock()
+{
+	dk_up_read(slots_lock_);
+}
+
+void Vm::unpin_slot(MemSlot &s)
+{
+	if (!s.pinned)
+		return;
+	for (u64 i = 0; i < s.npages; i++) {
+		if (s.pinned[i]) {
+			dk_unpin_user_page(s.pinned[i], 1);
+			s.pinned[i] = nullptr;
+		}
+	}
+}
+
+Errno Vm::set_memory_region(unsigned long arg)
+{
+	kvm_userspace_memory_region m;
+	if (dk_copy_from_user(&m, arg, sizeof(m)))
+		return -DK_EFAULT;
+	SlotRequest req{m.slot, m.flags, m.guest_phys_addr, m.memory_size, m.userspace_addr};
+	bool uaddr_ok = m.memory_size && dk_access_ok(m.userspace_addr, m.memory_size);
+
+	dk_down_write(slots_lock_);
+	SlotChange change;
+	Errno r = slots_.classify(req, uaddr_ok, &change);
+	if (r || change == SlotChange::None) {
+		dk_up_write(slots_lock_);
+		return r;
+	}
+	if (change == SlotChange::Create) {
+		MemSlot *s = slots_.free_entry(); // ids are < MAX_MEMSLOTS: never full
+		void **pinned = static_cast<void **>(dk_zalloc(req.size / PAGE_SIZE * sizeof(void *)));
+		if (!s || !pinned) {
+			dk_free(pinned);
+			dk_up_write(slots_lock_);
+			return -DK_ENOMEM;
+		}
+		*s = MemSlot{true, req.slot, req.flags, req.gpa, req.size / PAGE_SIZE, req.uaddr, pinned};
+	} else {
+		// Delete or move: no vCPU is in guest mode (they hold the read side while they
+		// run), so drop every nested mapping, then the pins of this slot. Other slots'
+		// pages stay pinned and are mapped again on their next fault.
+		MemSlot *s = slots_.find_id(req.slot);
+		dk_mutex_lock(mmu_lock_);
+		arch_->unmap_all();
+		unpin_slot(*s);
+		dk_mutex_unlock(mmu_lock_);
+		if (change == SlotChange::Delete) {
+			dk_free(s->pinned);
+			*s = MemSlot{};
+		} else {
+			s->gpa = req.gpa;
+		}
+	}
+	dk_up_write(slots_lock_);
+	return 0;
+}
+
+Errno Vm::fault_in(u64 gpa, FaultResult *res)
+{
+	MemSlot *s = slots_.find_gpa(gpa);
+	if (!s) {
+		*res = FaultResult::Mmio;
+		return 0;
+	}
+	*res = FaultResult::Mapped;
+	u64 idx = (gpa - s->gpa) / PAGE_SIZE;
+	Errno r = 0;
+	dk_mutex_lock(mmu_lock_);
+	if (!s->pinned[idx]) {
+		void *page;
+		u64 pa;
+		r = dk_pin_user_page(s->uaddr + idx * PAGE_SIZE, 1, &page, &pa);
+		if (!r)
+			s->pinned[idx] = page;
+	}
+	if (!r)
+		r = arch_->map(gpa & ~(PAGE_SIZE - 1), dk_page_pa(s->pinned[idx]), true);
+	dk_mutex_unlock(mmu_lock_);
+	return r;
+}
+
+Errno Vm::read_gpa(u64 gpa, void *dst, u64 len)
+{
+	u8 *out = static_cast<u8 *>(dst);
+	while (len) {
+		const MemSlot *s = slots_.find_gpa(gpa);
+		if (!s)
+			return -DK_EFAULT;
+		u64 off = gpa - s->gpa;
+		u64 chunk = min(len, s->npages * PAGE_SIZE - off);
+		if (dk_copy_from_user(out, s->uaddr + off, chunk))
+			return -DK_EFAULT;
+		out += chunk;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+Errno Vm::create_vcpu(unsigned long id)
+{
+	if (id >= MAX_VCPU_ID)
+		return -DK_EINVAL;
+	dk_mutex_lock(lock_);
+	Errno r = -DK_EINVAL;
+	if (nr_vcpus_ >= MAX_VCPUS)
+		goto out;
+	r = -DK_EEXIST;
+	for (Vcpu *v : vcpus_)
+		if (v && v->id() == id)
+			goto out;
+	{
+		Vcpu *v = nullptr;
+		r = Vcpu::create(*this, *arch_, static_cast<unsigned>(id), &v);
+		if (r)
+			goto out;
+		get(); // the vCPU fd's reference
+		r = dk_vcpu_fd_create(v);
+		if (r < 0) {
+			delete v;
+			__atomic_sub_fetch(&refs_, 1, __ATOMIC_RELAXED); // VM fd still holds one
+			goto out;
+		}
+		vcpus_[nr_vcpus_++] = v;
+	}
+out:
+	dk_mutex_unlock(lock_);
+	return r;
+}
+
+Errno Vm::ioctl(unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_SET_USER_MEMORY_REGION:
+		return set_memory_region(arg);
+	case KVM_CREATE_VCPU:
+		return create_vcpu(arg);
+	case KVM_CHECK_EXTENSION:
+		return check_extension(static_cast<long>(arg));
+	default:
+		return -DK_ENOTTY;
+	}
+}
+
+} // namespace dbgkvm
+
+using dbgkvm::Vm;
+
+extern "C" long dbgkvm_vm_ioctl(void *vm, unsigned int cmd, unsigned long arg) noexcept
+{
+	return static_cast<Vm *>(vm)->ioctl(cmd, arg);
+}
+
+extern "C" void dbgkvm_vm_release(void *vm) noexcept
+{
+	static_cast<Vm *>(vm)->put();
+}

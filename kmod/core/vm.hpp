@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+// A VM: its memory slots, its vCPUs and its backend half. Reference-counted: the VM fd
+// holds one reference and every vCPU fd one more, so a vCPU keeps running after the VM
+// fd is closed (as in KVM), and the VM is destroyed when the last fd goes.
+#pragma once
+#include "core/arch.hpp"
+#include "core/limits.hpp"
+#include "core/memslots.hpp"
+
+struct dk_mutex;
+struct dk_rwsem;
+
+namespace dbgkvm {
+class Vcpu;
+
+enum class FaultResult : u8 { Mapped, Mmio };
+
+class Vm {
+public:
+	static Errno create(const Backend &backend, Vm **out);
+	void get();
+	void put();
+
+	Errno ioctl(unsigned int cmd, unsigned long arg);
+
+	// For the run loop: slots cannot change while a vCPU holds this (read side).
+	void slots_read_lock();
+	void slots_read_unlock();
+	// Resolve a nested-paging fault: pin and map the page, or report MMIO.
+	Errno fault_in(u64 gpa, FaultResult *res);
+	// Copy guest-physical memory through the VMM's mapping (vCPU thread only).
+	Errno read_gpa(u64 gpa, void *dst, u64 len);
+
+	unsigned int id() const { return id_; }
+
+private:
+	Vm() = default;
+	~Vm();
+	Errno set_memory_region(unsigned long arg);
+	Errno create_vcpu(unsigned long id);
+	void unpin_slot(MemSlot &s);
+
+	const Backend *backend_ = nullptr;
+	ArchVm *arch_ = nullptr;
+	dk_mutex *lock_ = nullptr;     // vCPU creation
+	dk_mutex *mmu_lock_ = nullptr; // pinning and nested page tables
+	dk_rwsem *slots_lock_ = nullptr;
+	long refs_ = 1;
+	unsigned int id_ = 0;
+	unsigned int nr_vcpus_ = 0;
+	Vcpu *vcpus_[MAX_VCPUS] = {};
+	MemSlots slots_;
+};
+
+Errno check_extension(long cap);
+
+// Virtualization is on while at least one VM exists (device.cpp).
+Errno vm_count_inc();
+void vm_count_dec();
+
+} // namespace dbgkvm

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one boundary between the C glue (the only code that includes kernel headers) and
+ * the freestanding C++ core. Shared by both languages: plain C types only.
+ *
+ *   dk_*       implemented in C (glue/), called by C++.
+ *   dbgkvm_*   implemented in C++ (core/, svm/), called by the glue.
+ */
+#ifndef DBGKVM_GLUE_H
+#define DBGKVM_GLUE_H
+
+#ifdef __cplusplus
+#define DK_EXTERN_C extern "C"
+#define DK_NOEXCEPT noexcept
+typedef unsigned long dk_u64; /* = uint64_t; same ABI as the kernel's u64 */
+typedef unsigned int dk_u32;
+typedef unsigned long dk_size;
+#else
+#include <linux/types.h>
+#define DK_EXTERN_C
+#define DK_NOEXCEPT
+typedef u64 dk_u64;
+typedef u32 dk_u32;
+typedef unsigned long dk_size;
+#endif
+
+#define DK_PAGE_SIZE 4096UL
+
+/* errno values the C++ side returns (negated), the kernel's numbers. */
+#define DK_EPERM 1
+#define DK_ENOENT 2
+#define DK_EINTR 4
+#define DK_EIO 5
+#define DK_E2BIG 7
+#define DK_EAGAIN 11
+#define DK_ENOMEM 12
+#define DK_EFAULT 14
+#define DK_EBUSY 16
+#define DK_EEXIST 17
+#define DK_ENODEV 19
+#define DK_EINVAL 22
+#define DK_ENOSPC 28
+#define DK_ENOTTY 25
+#define DK_EOPNOTSUPP 95
+
+/* ---- memory ---- */
+DK_EXTERN_C void *dk_zalloc(dk_size size) DK_NOEXCEPT;   /* kvzalloc, GFP_KERNEL_ACCOUNT */
+DK_EXTERN_C void dk_free(void *p) DK_NOEXCEPT;           /* kvfree, NULL ok */
+/* 2^order zeroed, physically contiguous pages; *pa gets the physical address. */
+DK_EXTERN_C void *dk_alloc_pages(unsigned int order, dk_u64 *pa) DK_NOEXCEPT;
+DK_EXTERN_C void dk_free_pages(void *va, unsigned int order) DK_NOEXCEPT;
+/* Pin one page of the current process (FOLL_LONGTERM, FOLL_WRITE if write). */
+DK_EXTERN_C int dk_pin_user_page(unsigned long uaddr, int write, void **page,
+				 dk_u64 *pa) DK_NOEXCEPT;
+DK_EXTERN_C void dk_unpin_user_page(void *page, int dirty) DK_NOEXCEPT;
+DK_EXTERN_C dk_u64 dk_page_pa(void *page) DK_NOEXCEPT;
+DK_EXTERN_C void *dk_phys_to_virt(dk_u64 pa) DK_NOEXCEPT; /* for pages from dk_alloc_pages */
+DK_EXTERN_C int dk_access_ok(unsigned long uaddr, dk_size size) DK_NOEXCEPT;
+DK_EXTERN_C int dk_copy_from_user(void *dst, unsigned long usrc, dk_size n) DK_NOEXCEPT;
+DK_EXTERN_C int dk_copy_to_user(unsigned long udst, const void *src, dk_size n) DK_NOEXCEPT;
+
+/* ---- locks (opaque, allocated by the glue) ---- */
+struct dk_mutex;
+struct dk_rwsem;
+DK_EXTERN_C struct dk_mutex *dk_mutex_new(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_mutex_delete(struct dk_mutex *m) DK_NOEXCEPT;
+DK_EXTERN_C void dk_mutex_lock(struct dk_mutex *m) DK_NOEXCEPT;
+DK_EXTERN_C void dk_mutex_unlock(struct dk_mutex *m) DK_NOEXCEPT;
+DK_EXTERN_C struct dk_rwsem *dk_rwsem_new(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_rwsem_delete(struct dk_rwsem *s) DK_NOEXCEPT;
+DK_EXTERN_C void dk_down_read(struct dk_rwsem *s) DK_NOEXCEPT;
+DK_EXTERN_C void dk_up_read(struct dk_rwsem *s) DK_NOEXCEPT;
+DK_EXTERN_C void dk_down_write(struct dk_rwsem *s) DK_NOEXCEPT;
+DK_EXTERN_C void dk_up_write(struct dk_rwsem *s) DK_NOEXCEPT;
+
+/* ---- files ---- */
+/* New anon-inode fds. On success the fd owns a reference the caller handed over. */
+DK_EXTERN_C int dk_vm_fd_create(void *vm) DK_NOEXCEPT;
+DK_EXTERN_C int dk_vcpu_fd_create(void *vcpu) DK_NOEXCEPT;
+
+/* ---- CPUs, scheduling, interrupts ---- */
+DK_EXTERN_C unsigned int dk_nr_cpu_ids(void) DK_NOEXCEPT;
+DK_EXTERN_C int dk_cpu(void) DK_NOEXCEPT; /* smp_processor_id(), preemption off */
+DK_EXTERN_C void dk_preempt_disable(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_preempt_enable(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_irq_disable(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_irq_enable(void) DK_NOEXCEPT;
+DK_EXTERN_C int dk_signal_pending(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_cond_resched(void) DK_NOEXCEPT;
+/* Enable/disable virtualization on every online CPU and on CPUs that come online
+ * later (CPU hotplug): calls dbgkvm_cpu_online/offline on each. */
+DK_EXTERN_C int dk_virt_enable_all(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_virt_disable_all(void) DK_NOEXCEPT;
+
+/* ---- guest FPU: kernel_fpu_begin + XRSTOR guest / XSAVE guest + kernel_fpu_end ---- */
+struct dk_fpu;
+DK_EXTERN_C struct dk_fpu *dk_fpu_new(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_fpu_delete(struct dk_fpu *f) DK_NOEXCEPT;
+DK_EXTERN_C void dk_fpu_load_guest(struct dk_fpu *f) DK_NOEXCEPT;
+DK_EXTERN_C void dk_fpu_put_guest(struct dk_fpu *f) DK_NOEXCEPT;
+
+/* ---- MSRs, with the kernel's exception-table protection ---- */
+DK_EXTERN_C int dk_rdmsr_safe(dk_u32 msr, dk_u64 *val) DK_NOEXCEPT;
+DK_EXTERN_C int dk_wrmsr_safe(dk_u32 msr, dk_u64 val) DK_NOEXCEPT;
+
+/* ---- logging ---- */
+DK_EXTERN_C void dk_log_info(const char *fmt, ...) DK_NOEXCEPT
+	__attribute__((format(printf, 1, 2)));
+DK_EXTERN_C void dk_log_warn(const char *fmt, ...) DK_NOEXCEPT
+	__attribute__((format(printf, 1, 2)));
+
+/* ---- implemented in C++ ---- */
+DK_EXTERN_C int dbgkvm_core_init(void) DK_NOEXCEPT;
+DK_EXTERN_C void dbgkvm_core_exit(void) DK_NOEXCEPT;
+DK_EXTERN_C long dbgkvm_dev_ioctl(unsigned int cmd, unsigned long arg) DK_NOEXCEPT;
+DK_EXTERN_C long dbgkvm_vm_ioctl(void *vm, unsigned int cmd, unsigned long arg) DK_NOEXCEPT;
+DK_EXTERN_C void dbgkvm_vm_release(void *vm) DK_NOEXCEPT;
+DK_EXTERN_C long dbgkvm_vcpu_ioctl(void *vcpu, unsigned int cmd, unsigned long arg) DK_NOEXCEPT;
+DK_EXTERN_C void dbgkvm_vcpu_release(void *vcpu) DK_NOEXCEPT;
+/* The kvm_run area: 2^order pages, kernel address. */
+DK_EXTERN_C void *dbgkvm_vcpu_run_area(void *vcpu, unsigned int *order) DK_NOEXCEPT;
+DK_EXTERN_C void dbgkvm_vcpu_load(void *vcpu, int cpu) DK_NOEXCEPT;
+DK_EXTERN_C void dbgkvm_vcpu_put(void *vcpu) DK_NOEXCEPT;
+DK_EXTERN_C int dbgkvm_cpu_online(unsigned int cpu) DK_NOEXCEPT;
+DK_EXTERN_C int dbgkvm_cpu_offline(unsigned int cpu) DK_NOEXCEPT;
+
+/* The world switch (svm/vmrun.S): CLGI; VMSAVE host; VMLOAD guest; VMRUN; VMSAVE guest;
+ * VMLOAD host; STGI. regs: the guest GPRs except RAX and RSP (in the VMCB), indexed by
+ * x86 register number (0 = RAX slot unused, 4 = RSP slot unused). */
+DK_EXTERN_C void dbgkvm_svm_vmrun(dk_u64 vmcb_pa, dk_u64 *regs, dk_u64 host_save_pa) DK_NOEXCEPT;
+
+#endif

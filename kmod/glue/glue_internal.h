@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Glue-internal declarations (C only). */
+#ifndef DBGKVM_GLUE_INTERNAL_H
+#define DBGKVM_GLUE_INTERNAL_H
+
+int dk_glue_init(void);
+void dk_glue_exit(void);
+
+#endif

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+// The SVM backend's internal interface.
+#pragma once
+#include "core/arch.hpp"
+#include "svm/npt.hpp"
+#include "svm/vmcb.hpp"
+
+struct dk_fpu;
+
+namespace dbgkvm::svm {
+
+// Per physical CPU: the host save area VMRUN uses (VM_HSAVE_PA) and a page for the
+// host state that only VMSAVE/VMLOAD move (FS/GS/TR/LDTR, KernelGsBase, STAR...).
+struct PerCpu {
+	void *hsave;
+	u64 hsave_pa;
+	void *host_vmsave;
+	u64 host_vmsave_pa;
+	bool enabled;
+};
+
+PerCpu *percpu(unsigned cpu);
+u64 iopm_pa();
+u64 msrpm_pa();
+// With preemption off: a new ASID on this CPU (true if the CPU's ASIDs wrapped), and
+// whether an ASID generation is still this CPU's current one.
+bool asid_assign(u32 *asid, u64 *generation);
+bool asid_current(u64 generation);
+
+class SvmVm final : public ArchVm {
+public:
+	ArchVcpu *create_vcpu(unsigned int id) override;
+	Errno map(u64 gpa, u64 hpa, bool writable) override;
+	void unmap_all() override;
+	Errno init() { return npt.init(); }
+
+	Npt npt;
+	unsigned long tlb_gen = 1;
+};
+
+class SvmVcpu final : public ArchVcpu {
+public:
+	SvmVcpu(SvmVm &vm) : vm_(vm) {}
+	~SvmVcpu() override;
+	Errno init();
+
+	void load(int cpu) override;
+	void put() override;
+	u64 reg(Reg r) override;
+	void set_reg(Reg r, u64 v) override;
+	void get_sregs(kvm_sregs &s) override;
+	void set_sregs(const kvm_sregs &s) override;
+	ArchExit run() override;
+	void queue_exception(u8 vector, bool has_error, u32 error) override;
+	Errno get_msr(u32 index, u64 *val) override;
+	Errno set_msr(u32 index, u64 val) override;
+	void reset() override;
+
+private:
+	ArchExit decode_exit();
+	void save_exit_int_info();
+
+	SvmVm &vm_;
+	Vmcb *vmcb_ = nullptr;
+	u64 vmcb_pa_ = 0;
+	dk_fpu *fpu_ = nullptr;
+	u32 asid_ = 0;
+	u64 asid_gen_ = 0;
+	int last_cpu_ = -1;        // CPU of the last VMRUN: another one means a TLB flush
+	unsigned long tlb_gen_ = 0; // vm_.tlb_gen at the last flush
+	u32 event_ = 0;            // EVENTINJ for the next entry (0: none)
+	u32 event_err_ = 0;
+	u64 gprs_[16] = {};        // RAX and RSP live in the VMCB
+};
+
+} // namespace dbgkvm::svm

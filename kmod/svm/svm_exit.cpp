@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+// From an SVM exit code to what it means (APM Vol. 2, Appendix C "SVM Intercept Exit
+// Codes"). QEMU's SVM has neither NRIP save nor decode assists, so instruction lengths
+// are left to the core's decoder, except for IOIO where EXITINFO2 holds the next RIP.
+#include "dbgkvm_glue.h"
+#include "svm/svm.hpp"
+
+namespace dbgkvm::svm {
+
+namespace {
+constexpr u8 VEC_UD = 6;
+constexpr u8 VEC_DB = 1;
+constexpr u8 VEC_AC = 17;
+} // namespace
+
+ArchExit SvmVcpu::decode_exit()
+{
+	const VmcbControl &c = vmcb_->control;
+	ArchExit e{};
+	e.code = c.exit_code;
+
+	switch (c.exit_code) {
+	case EXIT_INTR:
+	case EXIT_NMI:
+	case EXIT_SMI:
+		// The host's interrupt was taken when interrupts came back on.
+		e.kind = ExitKind::Continue;
+		break;
+	case EXIT_EXCP_BASE + VEC_DB:
+		// #DB is always intercepted, so a guest cannot loop the CPU on it (CVE-2015-8104).
+		// Give it back to the guest; the hardware already updated the VMCB's DR6.
+		queue_exception(VEC_DB, false, 0);
+		e.kind = ExitKind::Continue;
+		break;
+	case EXIT_EXCP_BASE + VEC_AC:
+		queue_exception(VEC_AC, true, u32(c.exit_info_1));
+		e.kind = ExitKind::Continue;
+		break;
+	case EXIT_CPUID:
+		e.kind = ExitKind::Cpuid;
+		break;
+	case EXIT_HLT:
+		e.kind = ExitKind::Hlt;
+		break;
+	case EXIT_MSR:
+		e.kind = c.exit_info_1 ? ExitKind::Wrmsr : ExitKind::Rdmsr;
+		break;
+	case EXIT_INVD:
+	case EXIT_WBINVD:
+		e.kind = ExitKind::Skip;
+		break;
+	case EXIT_IOIO:
+		if (c.exit_info_1 & IOIO_STR) {
+			// INS/OUTS: not implemented yet.
+			e.kind = ExitKind::Unhandled;
+			e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+			break;
+		}
+		e.kind = ExitKind::Io;
+		e.in = c.exit_info_1 & IOIO_TYPE_IN;
+		e.port = u16(c.exit_info_1 >> IOIO_PORT_SHIFT);
+		e.size = u8((c.exit_info_1 >> IOIO_SIZE_SHIFT) & 7); // one-hot 1, 2, 4
+		e.next_rip = c.exit_info_2;
+		e.next_rip_valid = true;
+		break;
+	case EXIT_SHUTDOWN:
+		// The VMCB is undefined after a shutdown intercept (APM 15.12): start over
+		// from the reset state, as KVM does.
+		reset();
+		e.kind = ExitKind::Shutdown;
+		break;
+	case EXIT_NPF:
+		e.kind = ExitKind::NptFault;
+		e.gpa = c.exit_info_2;
+		e.error = c.exit_info_1 & (NPT_ERR_PRESENT | NPT_ERR_WRITE | NPT_ERR_FETCH);
+		break;
+	case EXIT_INVALID:
+		e.kind = ExitKind::FailEntry;
+		break;
+	case EXIT_VMRUN:
+	case EXIT_VMMCALL:
+	case EXIT_VMLOAD:
+	case EXIT_VMSAVE:
+	case EXIT_STGI:
+	case EXIT_CLGI:
+	case EXIT_SKINIT:
+	case EXIT_INVLPGA:
+	case EXIT_RSM:
+	case EXIT_MONITOR:
+	case EXIT_MWAIT:
+	case EXIT_XSETBV:
+		// No nested SVM, no MONITOR/MWAIT, no XSAVE for the guest: #UD.
+		queue_exception(VEC_UD, false, 0);
+		e.kind = ExitKind::Continue;
+		break;
+	default:
+		e.kind = ExitKind::Unhandled;
+		e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+		break;
+	}
+	return e;
+}
+
+} // namespace dbgkvm::svm

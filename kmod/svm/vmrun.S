@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The SVM world switch (AMD APM Vol. 2, 15.5 "VMRUN Instruction", 15.6 "#VMEXIT").
+ *
+ * dbgkvm_svm_vmrun(u64 vmcb_pa, u64 *regs, u64 host_save_pa)
+ *
+ * Called with interrupts off. CLGI holds off NMIs and SMIs across the switch; with
+ * V_INTR_MASKING set, a physical interrupt still ends the guest (INTR intercept) and is
+ * taken once the caller enables interrupts. VMRUN saves and restores the host's RSP, RIP,
+ * RFLAGS, RAX, CR0/3/4, EFER, GDTR/IDTR and ES/CS/SS/DS; VMSAVE/VMLOAD move the rest
+ * (FS, GS, TR, LDTR and their hidden parts, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK,
+ * SYSENTER_*). The guest's RAX and RSP live in the VMCB; every other GPR goes through
+ * regs[], indexed by register number.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/nospec-branch.h>
+
+#define REG(n) ((n) * 8)
+
+	.section .text, "ax"
+
+SYM_FUNC_START(dbgkvm_svm_vmrun)
+	push %rbp
+	mov %rsp, %rbp
+	push %r15
+	push %r14
+	push %r13
+	push %r12
+	push %rbx
+	push %rsi			/* 16(%rsp): regs */
+	push %rdi			/* 8(%rsp): guest VMCB */
+	push %rdx			/* 0(%rsp): host VMSAVE area */
+
+	clgi
+	mov %rdx, %rax
+	vmsave %rax
+	mov %rdi, %rax
+	vmload %rax
+
+	mov REG(1)(%rsi), %rcx
+	mov REG(2)(%rsi), %rdx
+	mov REG(3)(%rsi), %rbx
+	mov REG(5)(%rsi), %rbp
+	mov REG(7)(%rsi), %rdi
+	mov REG(8)(%rsi), %r8
+	mov REG(9)(%rsi), %r9
+	mov REG(10)(%rsi), %r10
+	mov REG(11)(%rsi), %r11
+	mov REG(12)(%rsi), %r12
+	mov REG(13)(%rsi), %r13
+	mov REG(14)(%rsi), %r14
+	mov REG(15)(%rsi), %r15
+	mov REG(6)(%rsi), %rsi
+
+	/* RAX holds the guest VMCB's physical address. */
+	vmrun %rax
+
+	/* #VMEXIT: host RSP and RAX are back; the other GPRs are the guest's. */
+	mov 16(%rsp), %rax
+	mov %rcx, REG(1)(%rax)
+	mov %rdx, REG(2)(%rax)
+	mov %rbx, REG(3)(%rax)
+	mov %rbp, REG(5)(%rax)
+	mov %rsi, REG(6)(%rax)
+	mov %rdi, REG(7)(%rax)
+	mov %r8, REG(8)(%rax)
+	mov %r9, REG(9)(%rax)
+	mov %r10, REG(10)(%rax)
+	mov %r11, REG(11)(%rax)
+	mov %r12, REG(12)(%rax)
+	mov %r13, REG(13)(%rax)
+	mov %r14, REG(14)(%rax)
+	mov %r15, REG(15)(%rax)
+
+	mov 8(%rsp), %rax
+	vmsave %rax
+	mov 0(%rsp), %rax
+	vmload %rax
+
+	/* Leave no guest-controlled values in registers for speculation to use. */
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %ebx, %ebx
+	xor %ebp, %ebp
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+
+	/* The guest may have poisoned the return stack buffer (as KVM does on exit). */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+
+	stgi
+
+	add $24, %rsp
+	pop %rbx
+	pop %r12
+	pop %r13
+	pop %r14
+	pop %r15
+	pop %rbp
+	RET
+SYM_FUNC_END(dbgkvm_svm_vmrun)
