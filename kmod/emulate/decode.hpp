@@ -9,14 +9,23 @@
 //   CpuMode cpu_mode(bool pe, bool vm86, bool efer_lma, bool cs_l, bool cs_d);
 //       The code size of the current code segment (v8086 counts as Real).
 //   DecodeResult decode(const uint8_t *bytes, size_t avail, CpuMode mode, Insn *out);
-//       Decodes ONE instruction from bytes[0..avail). On Ok, *out is complete and out->len is the
-//       total length (1..15). On Undefined (#UD), *out is filled as far as decoded, so the caller
-//       can see what it was. On NeedMoreBytes, fetch more bytes (up to 15) and call again.
+//       Decodes ONE instruction from bytes[0..avail). *out is always written. On Ok it is complete
+//       and out->len is the total length (1..15). On Undefined (#UD) it is complete as well (len,
+//       op, fields), so the caller can see what faulted. On NeedMoreBytes, fetch more bytes (up to
+//       15 in all) and call again. Unsupported: not in the subset, the length is unknown. Invalid:
+//       the instruction would exceed 15 bytes (#GP(0)); returned as soon as byte 16 is needed,
+//       whatever avail is.
+//   uint64_t next_rip(const Insn&, uint64_t rip);
+//       rip + len, truncated to 32 bits outside 64-bit mode (as KVM's emulator does).
 //   uint64_t effective_address(const Insn&, const uint64_t gpr[16], uint64_t rip);
 //       The offset (not the linear address) of the memory operand; rip is the address of the
 //       instruction itself (RIP-relative operands add rip + len).
 //   Seg effective_segment(const Insn&);
 //       The segment of the memory operand: the override if any, else SS for rBP/rSP bases, else DS.
+//   unsigned cr_number(const Insn&), dr_number(const Insn&);   CR/DR number of MOV CR/DR; the GPR
+//       is insn.rm and the width insn.opsize (8 in 64-bit mode, else 4): use read_gpr/write_gpr
+//       (gpr.hpp) with that width, so a 32-bit MOV from DR zero-extends like hardware.
+//   gpr.hpp:    read_gpr(), write_gpr(): register access with the x86 width and AH..BH rules.
 //   mmio.hpp:   mem_access(), store_value(), complete_load() for the MOV subset.
 //   io.hpp:     io_access(), io_port(), out_value(), complete_in() for IN/OUT/INS/OUTS.
 //   paging.hpp: walk(), a guest page-table walker over a physical-read callback.
@@ -192,6 +201,12 @@ struct Insn {
 [[nodiscard]] DecodeResult decode(const uint8_t *bytes, size_t avail, CpuMode mode, Insn *out);
 
 [[nodiscard]] uint64_t effective_address(const Insn &insn, const uint64_t gpr[16], uint64_t rip);
+
+[[nodiscard]] constexpr uint64_t next_rip(const Insn &insn, uint64_t rip)
+{
+	const uint64_t next = rip + insn.len;
+	return insn.mode == CpuMode::Long64 ? next : (next & 0xffffffffull);
+}
 [[nodiscard]] Seg effective_segment(const Insn &insn);
 
 // Control and debug register numbers of MOV CR/DR (ModRM.reg with REX.R).

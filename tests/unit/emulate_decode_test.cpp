@@ -644,3 +644,21 @@ TEST(EffectiveAddress, Forms)
 
 } // namespace
 } // namespace dbgkvm::emulate
+
+namespace dbgkvm::emulate
+{
+namespace
+{
+
+TEST(NextRip, WrapsAt4GiBOutside64BitMode)
+{
+	using test::dec;
+	EXPECT_EQ(next_rip(dec(CpuMode::Long64, {0x0f, 0xa2}).insn, 0xffffffff'fffffffeull), 0u);
+	EXPECT_EQ(next_rip(dec(CpuMode::Long64, {0x0f, 0xa2}).insn, 0xffffffffull),
+		  0x1'00000001ull);
+	EXPECT_EQ(next_rip(dec(CpuMode::Prot32, {0x0f, 0xa2}).insn, 0xffffffffull), 1u);
+	EXPECT_EQ(next_rip(dec(CpuMode::Real, {0x66, 0x0f, 0xa2}).insn, 0x100), 0x103u);
+}
+
+} // namespace
+} // namespace dbgkvm::emulate

@@ -271,3 +271,29 @@ TEST(CompleteLoad, IgnoresNonLoads)
 
 } // namespace
 } // namespace dbgkvm::emulate
+
+namespace dbgkvm::emulate
+{
+namespace
+{
+
+// MOV from DR/CR writes insn.rm with insn.opsize: 32-bit outside 64-bit mode (zero-extends).
+TEST(Gpr, MovDrUsesOpsizeWidth)
+{
+	uint64_t g[16] = {};
+	g[R11] = 0xffffffff'ffffffffull;
+	auto d = dec(CpuMode::Long64, {0x41, 0x0f, 0x21, 0xfb}); // mov r11, dr7
+	ASSERT_EQ(d.result, DecodeResult::Ok);
+	write_gpr(g, d.insn.rm, d.insn.opsize, d.insn.rex != 0, 0x400);
+	EXPECT_EQ(g[R11], 0x400u);
+	g[RBX] = 0xffffffff'ffffffffull;
+	d = dec(CpuMode::Prot32, {0x0f, 0x21, 0xfb}); // mov ebx, dr7
+	write_gpr(g, d.insn.rm, d.insn.opsize, false, 0x400);
+	EXPECT_EQ(g[RBX], 0x400u);
+	g[RBX] = 0x12345678'9abcdef0ull;
+	d = dec(CpuMode::Prot32, {0x0f, 0x23, 0xc3}); // mov dr0, ebx
+	EXPECT_EQ(read_gpr(g, d.insn.rm, d.insn.opsize, false), 0x9abcdef0u);
+}
+
+} // namespace
+} // namespace dbgkvm::emulate
