@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "debugreg/debugreg.hpp" // the umbrella header must stay self-contained
 #include "debugreg/db_payload.hpp"
 #include "debugreg/debug_exit.hpp"
 #include "debugreg/dr_rules.hpp"
