@@ -388,8 +388,7 @@ R decode_insn(Cursor &c, Insn &in)
 			return r;
 		Seg s;
 		if (segment_prefix(b, &s)) {
-			// 64-bit mode ignores the ES, CS, SS and DS overrides (2.2.1.3 / Vol.
-			// 1, 3.3.7).
+			// 64-bit mode ignores ES, CS, SS and DS overrides (SDM Vol. 1, 3.4.2.1).
 			if (!lm || s == Seg::Fs || s == Seg::Gs)
 				in.seg = s;
 		} else if (b == 0x66) {
