@@ -173,8 +173,11 @@ TEST(sregs_lma_without_paging)
 
 TEST(sregs_cr3_beyond_maxphyaddr)
 {
-	/* No KVM_SET_CPUID2: the guest's MAXPHYADDR is 36 (cpuid_query_maxphyaddr). */
-	check_sregs_rejected("CR3 bit 40", [](kvm_sregs &s) { s.cr3 |= 1ull << 40; });
+	/*
+	 * Bit 52 is above any MAXPHYADDR (at most 52 bits; 36 without
+	 * KVM_SET_CPUID2, cpuid_query_maxphyaddr) and is not a LAM bit.
+	 */
+	check_sregs_rejected("CR3 bit 52", [](kvm_sregs &s) { s.cr3 |= 1ull << 52; });
 }
 
 TEST(sregs_cr4_reserved)

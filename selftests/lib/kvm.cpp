@@ -12,6 +12,28 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/*
+ * <linux/kvm.h> from Debian 12 (uapi 6.1) declares flexible arrays with
+ * __DECLARE_FLEX_ARRAY, which in C++ adds a 1-byte empty struct: sizeof(struct
+ * kvm_cpuid2) is 12 instead of 8, so KVM_GET_SUPPORTED_CPUID and
+ * KVM_SET_CPUID2 encode the wrong size and the kernel answers EINVAL. Use the
+ * C layout (8-byte header, entries at offset 8) and numbers built from it.
+ */
+struct cpuid2_header {
+	uint32_t nent;
+	uint32_t padding;
+};
+static constexpr unsigned long GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, cpuid2_header);
+static constexpr unsigned long SET_CPUID2 = _IOW(KVMIO, 0x90, cpuid2_header);
+static_assert(GET_SUPPORTED_CPUID == 0xc008ae05 && SET_CPUID2 == 0x4008ae90);
+static_assert(sizeof(kvm_cpuid_entry2) == 40);
+
+/* The ioctls the library uses carry the sizes the kernel expects (C layout). */
+static_assert(KVM_SET_USER_MEMORY_REGION == 0x4020ae46);
+static_assert(KVM_GET_REGS == 0x8090ae81 && KVM_SET_REGS == 0x4090ae82);
+static_assert(KVM_GET_SREGS == 0x8138ae83 && KVM_SET_SREGS == 0x4138ae84);
+static_assert(sizeof(kvm_run) <= 4096);
+
 namespace kt
 {
 
@@ -141,9 +163,48 @@ void Vm::close_fd()
 
 /* ---- Vcpu ---- */
 
+/*
+ * KVM_GET_SUPPORTED_CPUID, sized by retrying on E2BIG (KVM's protocol).
+ * Cached: it does not change while the module is loaded. Empty if the
+ * implementation refuses it.
+ */
+static const std::vector<uint8_t> &supported_cpuid(int dev_fd)
+{
+	static std::vector<uint8_t> buf;
+	static bool tried;
+	if (tried)
+		return buf;
+	tried = true;
+	for (uint32_t nent = 64; nent <= 4096; nent *= 2) {
+		std::vector<uint8_t> b(sizeof(cpuid2_header) + nent * sizeof(kvm_cpuid_entry2));
+		auto *c = reinterpret_cast<cpuid2_header *>(b.data());
+		c->nent = nent;
+		if (ioctl(dev_fd, GET_SUPPORTED_CPUID, c) == 0) {
+			b.resize(sizeof(cpuid2_header) + c->nent * sizeof(kvm_cpuid_entry2));
+			buf = std::move(b);
+			return buf;
+		}
+		if (errno != E2BIG)
+			break;
+	}
+	return buf;
+}
+
 Vcpu::Vcpu(Vm &vm, unsigned long id)
 {
 	fd_ = XIOCTL(vm.fd(), KVM_CREATE_VCPU, id);
+	/*
+	 * Like every VMM (and KVM selftests' vm_vcpu_add), give the vCPU the CPUID
+	 * the implementation supports when it has KVM_SET_CPUID2. Recent KVM
+	 * (stable backports, e.g. Debian's 6.12) checks KVM_SET_SREGS' EFER
+	 * against the guest's CPUID, so long mode needs CPUID.LM. dbgkvm has no
+	 * KVM_CAP_EXT_CPUID: its vCPUs run without CPUID, as KVM's used to.
+	 */
+	if (check_extension(vm.dev_fd(), KVM_CAP_EXT_CPUID) > 0) {
+		std::vector<uint8_t> c = supported_cpuid(vm.dev_fd());
+		if (!c.empty())
+			XIOCTL(fd_, SET_CPUID2, c.data());
+	}
 	run_size_ = vm.run_size();
 	void *p = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
 	if (p == MAP_FAILED)
