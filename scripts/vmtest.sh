@@ -117,7 +117,9 @@ if [ "$demo" = 1 ]; then
 elif [ -n "$only" ]; then
 	IFS=, read -r -a run_tests <<<"$only"
 	for t in "${run_tests[@]}"; do
-		[ -x "$tests/$t" ] && [ -f "$tests/$t" ] || die "--only: no executable $tests/$t"
+		if [ ! -f "$tests/$t" ] || [ ! -x "$tests/$t" ]; then
+			die "--only: no executable $tests/$t"
+		fi
 	done
 else
 	for t in "${all_tests[@]}"; do
@@ -284,13 +286,14 @@ EOF
 	# The internal debugger stops before the first instruction: -rc runs "c".
 	cat >"$out/bochsrc" <<EOF
 megs: 1024
-cpu: model=corei7_skylake_x, count=1
+cpu: model=corei7_skylake_x, count=1, ips=${VMTEST_BOCHS_IPS:-4000000}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
 ata0-master: type=cdrom, path="$out/boot.iso", status=inserted
 boot: cdrom
 display_library: rfb, options="timeout=0"
 speaker: enabled=0
+sound: driver=dummy
 mouse: enabled=0
 com1: enabled=1, mode=file, dev="$serial"
 clock: sync=none, time0=utc

@@ -9,6 +9,7 @@
 # what a human reads when something goes wrong.
 #
 # PID 1 must never exit (the kernel would panic), so every path ends in finish().
+# shellcheck shell=dash
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 /bin/busybox --install -s
@@ -21,6 +22,7 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 
 # VT_VM VT_TARGET VT_DEV VT_MODULES VT_TESTS VT_TEST_TIMEOUT VT_DEMO
+# shellcheck source=/dev/null
 . /vmtest/config
 
 say() { echo "vmtest: $*"; }
@@ -64,6 +66,7 @@ taint0=$(cat /proc/sys/kernel/tainted)
 # busybox insmod does not, so do it here.
 modparams() {
 	_n=$(echo "$1" | tr - _)
+	# shellcheck disable=SC2013 # words, not lines
 	for _w in $(cat /proc/cmdline); do
 		case "$_w" in
 		*.*=*)
@@ -102,6 +105,7 @@ run_one() {
 	_bin=/selftests/$_name
 	rm -f /tmp/timedout /tmp/stuck
 	say "run $_name"
+	read -r _t0 _ </proc/uptime
 	DBGKVM_DEV=$VT_DEV DBGKVM_TARGET=$VT_TARGET DBGKVM_VM=$VT_VM \
 		"$_bin" </dev/null &
 	_pid=$!
@@ -126,7 +130,8 @@ run_one() {
 	_how=
 	[ -e /tmp/timedout ] && _how=" timeout=$VT_TEST_TIMEOUT"
 	[ -e /tmp/stuck ] && _how="$_how stuck"
-	say "exit $_name rc=$_rc$_how"
+	read -r _t1 _ </proc/uptime
+	say "exit $_name rc=$_rc$_how ($(echo "$_t0 $_t1" | awk '{ printf "%.2f", $2 - $1 }') s)"
 	# A test stuck in the kernel could block the next one: stop here.
 	[ -e /tmp/stuck ] && return 1
 	return 0
