@@ -45,8 +45,7 @@ static int demo()
 				       run->io.port);
 			else if (run->io.direction == KVM_EXIT_IO_OUT)
 				printf("the guest wrote %u byte(s) 0x%x ('%c') to port 0x%x\n",
-				       run->io.size, v, v >= 32 && v < 127 ? v : '.',
-				       run->io.port);
+				       run->io.size, v, v >= 32 && v < 127 ? v : '.', run->io.port);
 			else
 				printf("the guest read port 0x%x\n", run->io.port);
 			break;

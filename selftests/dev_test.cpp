@@ -23,11 +23,11 @@
 using namespace kt;
 
 /* Numbers no KVM version uses: KVMIO nr 0xfe, and a foreign ioctl type. */
-#define KVM_UNKNOWN_IOCTL   _IO(KVMIO, 0xfe)
-#define FOREIGN_IOCTL	    _IO('Z', 0x01)
-#define KVM_CAP_NEVER	    0x7fffff
-#define DBGKVM_MAX_VCPUS    8
-#define DBGKVM_NR_MEMSLOTS  32
+#define KVM_UNKNOWN_IOCTL  _IO(KVMIO, 0xfe)
+#define FOREIGN_IOCTL	   _IO('Z', 0x01)
+#define KVM_CAP_NEVER	   0x7fffff
+#define DBGKVM_MAX_VCPUS   8
+#define DBGKVM_NR_MEMSLOTS 32
 
 struct Fd {
 	int fd;
@@ -57,14 +57,14 @@ static const struct {
 	const char *name;
 	long dbgkvm;
 } caps[] = {
-	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", 1},
-	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", 1},
-	{KVM_CAP_NR_VCPUS, "KVM_CAP_NR_VCPUS", DBGKVM_MAX_VCPUS},
-	{KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS", DBGKVM_MAX_VCPUS},
-	{KVM_CAP_MAX_VCPU_ID, "KVM_CAP_MAX_VCPU_ID", DBGKVM_MAX_VCPUS},
-	{KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS", DBGKVM_NR_MEMSLOTS},
-	{KVM_CAP_DESTROY_MEMORY_REGION_WORKS, "KVM_CAP_DESTROY_MEMORY_REGION_WORKS", 1},
-	{KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, "KVM_CAP_JOIN_MEMORY_REGIONS_WORKS", 1},
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", 1},
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", 1},
+    {KVM_CAP_NR_VCPUS, "KVM_CAP_NR_VCPUS", DBGKVM_MAX_VCPUS},
+    {KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS", DBGKVM_MAX_VCPUS},
+    {KVM_CAP_MAX_VCPU_ID, "KVM_CAP_MAX_VCPU_ID", DBGKVM_MAX_VCPUS},
+    {KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS", DBGKVM_NR_MEMSLOTS},
+    {KVM_CAP_DESTROY_MEMORY_REGION_WORKS, "KVM_CAP_DESTROY_MEMORY_REGION_WORKS", 1},
+    {KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, "KVM_CAP_JOIN_MEMORY_REGIONS_WORKS", 1},
 };
 
 static void check_caps(int fd)
@@ -114,7 +114,8 @@ TEST(check_extension_ext_cpuid)
 	Fd dev(open_dev());
 	long v = check_extension(dev.fd, KVM_CAP_EXT_CPUID);
 	if (is_dbgkvm()) {
-		tap::diag("dbgkvm: KVM_CAP_EXT_CPUID is 0 by design (no KVM_SET_CPUID2 yet); KVM says 1");
+		tap::diag(
+		    "dbgkvm: KVM_CAP_EXT_CPUID is 0 by design (no KVM_SET_CPUID2 yet); KVM says 1");
 		CHECK_EQ(0L, v);
 	} else {
 		CHECK_EQ(1L, v);

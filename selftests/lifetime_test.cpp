@@ -50,8 +50,8 @@ struct RawGuest {
 		Vcpu tmp(vm, 0);
 		setup_guest(vm, tmp, Mode::Long64, code);
 		vcpu_fd = dup(tmp.fd()); /* the same open file: the vCPU survives tmp */
-		run = static_cast<kvm_run *>(mmap(nullptr, vm.run_size(), PROT_READ | PROT_WRITE,
-						  MAP_SHARED, vcpu_fd, 0));
+		run = static_cast<kvm_run *>(
+		    mmap(nullptr, vm.run_size(), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0));
 		CHECK(run != MAP_FAILED);
 	}
 };
@@ -122,9 +122,7 @@ TEST(vcpu_ioctls_after_vm_closed)
 	munmap(g.run, g.vm.run_size());
 }
 
-static void on_usr1(int)
-{
-}
+static void on_usr1(int) {}
 
 static void install_usr1()
 {
@@ -269,8 +267,9 @@ TEST(many_vms)
 	}
 	CHECK_EQ(fds_before, count_open_fds());
 	if (ref_before >= 0)
-		CHECK_MSG(module_refcnt(mod) == ref_before, "%s refcnt %ld before, %ld after %d VMs",
-			  mod.c_str(), ref_before, module_refcnt(mod), N);
+		CHECK_MSG(module_refcnt(mod) == ref_before,
+			  "%s refcnt %ld before, %ld after %d VMs", mod.c_str(), ref_before,
+			  module_refcnt(mod), N);
 	/* Slab usage moves for many reasons: information only, not a verdict. */
 	tap::diag("%d VMs: Slab %ld kB -> %ld kB", N, slab_before, meminfo_kb("Slab"));
 }

@@ -33,17 +33,16 @@ GUEST_DECLARE(guest_counter);
 
 static void check_segment(const char *name, const kvm_segment &want, const kvm_segment &got)
 {
-	CHECK_MSG(want.base == got.base && want.limit == got.limit &&
-			  want.selector == got.selector && want.type == got.type &&
-			  want.present == got.present && want.dpl == got.dpl && want.db == got.db &&
-			  want.s == got.s && want.l == got.l && want.g == got.g,
-		  "%s: expected base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u db %u s %u l "
-		  "%u g %u, got base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u db %u s %u "
-		  "l %u g %u",
-		  name, (unsigned long long)want.base, want.limit, want.selector, want.type,
-		  want.present, want.dpl, want.db, want.s, want.l, want.g,
-		  (unsigned long long)got.base, got.limit, got.selector, got.type, got.present,
-		  got.dpl, got.db, got.s, got.l, got.g);
+	CHECK_MSG(
+	    want.base == got.base && want.limit == got.limit && want.selector == got.selector &&
+		want.type == got.type && want.present == got.present && want.dpl == got.dpl &&
+		want.db == got.db && want.s == got.s && want.l == got.l && want.g == got.g,
+	    "%s: expected base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u db %u s %u l "
+	    "%u g %u, got base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u db %u s %u "
+	    "l %u g %u",
+	    name, (unsigned long long)want.base, want.limit, want.selector, want.type, want.present,
+	    want.dpl, want.db, want.s, want.l, want.g, (unsigned long long)got.base, got.limit,
+	    got.selector, got.type, got.present, got.dpl, got.db, got.s, got.l, got.g);
 }
 
 static void check_sregs(const kvm_sregs &want, const kvm_sregs &got)
@@ -115,8 +114,12 @@ TEST(sregs_round_trip_modes)
 		kvm_sregs s = vcpu.sregs();
 		sregs_for_mode(s, m);
 		vcpu.set_sregs(s);
-		tap::diag("%s", mode_name(m));
-		check_sregs(s, vcpu.sregs());
+		try {
+			check_sregs(s, vcpu.sregs());
+		} catch (tap::Failure &f) {
+			f.msg = std::string(mode_name(m)) + ": " + f.msg;
+			throw;
+		}
 	}
 }
 
@@ -246,7 +249,8 @@ TEST(mmap_only_on_vcpu_fd)
 	for (int fd : {vm.fd(), vm.dev_fd()}) {
 		errno = 0;
 		void *q = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
-		CHECK_MSG(q == MAP_FAILED && errno == ENODEV, "mmap of fd %d: expected ENODEV, got %s",
-			  fd, q == MAP_FAILED ? tap::errno_name(errno).c_str() : "success");
+		CHECK_MSG(q == MAP_FAILED && errno == ENODEV,
+			  "mmap of fd %d: expected ENODEV, got %s", fd,
+			  q == MAP_FAILED ? tap::errno_name(errno).c_str() : "success");
 	}
 }

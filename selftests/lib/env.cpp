@@ -2,6 +2,7 @@
 #include "env.h"
 
 #include <cstdlib>
+#include <sys/stat.h>
 
 namespace kt
 {
@@ -22,7 +23,7 @@ const std::string &target()
 {
 	/* Without DBGKVM_TARGET, guess from the path: only /dev/kvm is Linux's KVM. */
 	static const std::string v =
-		getenv_or("DBGKVM_TARGET", dev_path() == "/dev/kvm" ? "kvm" : "dbgkvm");
+	    getenv_or("DBGKVM_TARGET", dev_path() == "/dev/kvm" ? "kvm" : "dbgkvm");
 	return v;
 }
 
@@ -50,6 +51,12 @@ bool is_vmx()
 bool is_svm()
 {
 	return machine().find("svm") != std::string::npos;
+}
+
+bool is_pvm_host()
+{
+	struct stat st;
+	return is_kvm() && stat("/sys/module/kvm_pvm", &st) == 0;
 }
 
 } // namespace kt

@@ -14,12 +14,18 @@ namespace kt
 {
 
 const std::string &dev_path();
-const std::string &target();	  /* "dbgkvm" or "kvm" */
-const std::string &machine();	  /* "qemu-svm", "bochs-vmx" or "" */
-bool is_kvm();			  /* the reference: Linux's own KVM */
+const std::string &target();  /* "dbgkvm" or "kvm" */
+const std::string &machine(); /* "qemu-svm", "bochs-vmx" or "" */
+bool is_kvm();		      /* the reference: Linux's own KVM */
 bool is_dbgkvm();
-bool is_vmx();			  /* machine says VMX (Bochs) */
+bool is_vmx(); /* machine says VMX (Bochs) */
 bool is_svm();
+/*
+ * Linux's KVM with the PVM backend (kvm_pvm: paravirtual, no VMRUN/VMLAUNCH),
+ * as on the development hosts. Tests whose KVM semantics come from hardware
+ * virtualization SKIP there, saying so; the emulated machines run them.
+ */
+bool is_pvm_host();
 
 } // namespace kt
 

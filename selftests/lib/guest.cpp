@@ -41,11 +41,11 @@ const char *mode_name(Mode m)
  * (SDM 26.3.1.2), and the guest CPU would set it on the first load anyway.
  */
 static const uint64_t gdt[GDT_ENTRIES] = {
-	0,
-	0x00af9b000000ffffull, /* SEL_CODE64: G=1 L=1 D=0 P=1 DPL=0 type=0xB */
-	0x00cf93000000ffffull, /* SEL_DATA: G=1 D=1 P=1 DPL=0 type=0x3 */
-	0x00cf9b000000ffffull, /* SEL_CODE32: G=1 D=1 P=1 DPL=0 type=0xB */
-	0x00009b000000ffffull, /* SEL_CODE16: G=0 D=0 limit 0xffff type=0xB */
+    0,
+    0x00af9b000000ffffull, /* SEL_CODE64: G=1 L=1 D=0 P=1 DPL=0 type=0xB */
+    0x00cf93000000ffffull, /* SEL_DATA: G=1 D=1 P=1 DPL=0 type=0x3 */
+    0x00cf9b000000ffffull, /* SEL_CODE32: G=1 D=1 P=1 DPL=0 type=0xB */
+    0x00009b000000ffffull, /* SEL_CODE16: G=0 D=0 limit 0xffff type=0xB */
 };
 
 void write_gdt(Vm &vm)

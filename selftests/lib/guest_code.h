@@ -15,6 +15,8 @@
 #define SELFTESTS_LIB_GUEST_CODE_H
 
 #ifdef __ASSEMBLER__
+/* Assembler syntax, which clang-format would mangle: */
+/* clang-format off */
 
 #define GUEST_BEGIN(name)                                                                          \
 	.section .rodata.guest, "a";                                                               \
@@ -26,7 +28,7 @@
 	name##_end:                                                                                \
 	.previous
 
-/* A label the test can find: GUEST_OFFSET(name, label) in C++. */
+/* A label the test can find: GUEST_GPA(name, label) in C++. */
 #define GUEST_LABEL(label)                                                                         \
 	.globl label;                                                                              \
 	label:
@@ -34,15 +36,16 @@
 /* Offset of a label inside guest `name` when loaded at CODE_GPA. */
 #define GUEST_ADDR(name, label) (CODE_GPA + ((label) - (name)))
 
+/* clang-format on */
 #else
 
 #include <cstdint>
 
-#define GUEST_DECLARE(name) extern "C" const uint8_t name[], name##_end[]
-#define GUEST(name)	    (kt::GuestCode{name, name##_end})
+#define GUEST_DECLARE(name)	   extern "C" const uint8_t name[], name##_end[]
+#define GUEST(name)		   (kt::GuestCode{name, name##_end})
 #define GUEST_LABEL_DECLARE(label) extern "C" const uint8_t label[]
 /* The GPA of a GUEST_LABEL inside guest `name` loaded at CODE_GPA. */
-#define GUEST_GPA(name, label) ((uint64_t)CODE_GPA + (uint64_t)((label) - (name)))
+#define GUEST_GPA(name, label)	   ((uint64_t)CODE_GPA + (uint64_t)((label) - (name)))
 
 #endif
 #endif

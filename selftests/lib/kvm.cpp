@@ -64,8 +64,8 @@ long check_extension(int fd, long cap)
 
 void *alloc_host_mem(size_t size)
 {
-	void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		FAIL("mmap %zu bytes: %s", size, strerror(errno));
 	return p;
@@ -97,7 +97,8 @@ uint8_t *Vm::add_memory(uint32_t slot, uint64_t gpa, uint64_t size, uint32_t fla
 	int r = set_region(slot, gpa, size, p, flags);
 	if (r)
 		FAIL("KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx: %s", slot,
-		     (unsigned long long)gpa, (unsigned long long)size, tap::errno_name(-r).c_str());
+		     (unsigned long long)gpa, (unsigned long long)size,
+		     tap::errno_name(-r).c_str());
 	return p;
 }
 
@@ -433,7 +434,8 @@ std::vector<uint64_t> Vcpu::run_to_halt(unsigned max_exits)
 {
 	std::vector<uint64_t> reports;
 	if (run_reports(reports, max_exits) != KVM_EXIT_HLT)
-		FAIL("expected the guest to end with KVM_EXIT_HLT, got %s", describe_exit().c_str());
+		FAIL("expected the guest to end with KVM_EXIT_HLT, got %s",
+		     describe_exit().c_str());
 	return reports;
 }
 

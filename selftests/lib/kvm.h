@@ -55,7 +55,10 @@ public:
 	bool covers(uint64_t gpa, size_t len) const;
 	/* Host view of guest memory (throws if no tracked slot covers gpa..gpa+len). */
 	uint8_t *hva(uint64_t gpa, size_t len = 1);
-	template <class T> T &at(uint64_t gpa) { return *reinterpret_cast<T *>(hva(gpa, sizeof(T))); }
+	template <class T> T &at(uint64_t gpa)
+	{
+		return *reinterpret_cast<T *>(hva(gpa, sizeof(T)));
+	}
 	void write(uint64_t gpa, const void *src, size_t len);
 	void load(uint64_t gpa, GuestCode code);
 

@@ -170,15 +170,16 @@ Result run_forked(const Test &t)
 	}
 	if (timed_out) {
 		res.status = 'F';
-		res.reason = format("timed out after %.0f s (DBGKVM_TEST_TIMEOUT)", timeout_seconds());
+		res.reason =
+		    format("timed out after %.0f s (DBGKVM_TEST_TIMEOUT)", timeout_seconds());
 	} else if (WIFSIGNALED(status)) {
 		res.status = 'F';
 		res.reason = format("test process killed by signal %d (%s)", WTERMSIG(status),
 				    strsignal(WTERMSIG(status)));
 	} else if (!res.status) {
 		res.status = 'F';
-		res.reason = format("test process exited (status %d) without a result",
-				    WEXITSTATUS(status));
+		res.reason =
+		    format("test process exited (status %d) without a result", WEXITSTATUS(status));
 	}
 	return res;
 }
@@ -261,12 +262,12 @@ std::string errno_name(int err)
 		int e;
 		const char *n;
 	} names[] = {
-		{0, "0"},	  {EPERM, "EPERM"},   {ENOENT, "ENOENT"}, {EINTR, "EINTR"},
-		{EIO, "EIO"},	  {EBADF, "EBADF"},   {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
-		{EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},   {EEXIST, "EEXIST"}, {ENODEV, "ENODEV"},
-		{EINVAL, "EINVAL"}, {ENFILE, "ENFILE"}, {EMFILE, "EMFILE"}, {ENOTTY, "ENOTTY"},
-		{ENOSPC, "ENOSPC"}, {ERANGE, "ERANGE"}, {ENOSYS, "ENOSYS"}, {E2BIG, "E2BIG"},
-		{ENXIO, "ENXIO"},   {EOPNOTSUPP, "EOPNOTSUPP"},
+	    {0, "0"},		{EPERM, "EPERM"},	    {ENOENT, "ENOENT"}, {EINTR, "EINTR"},
+	    {EIO, "EIO"},	{EBADF, "EBADF"},	    {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
+	    {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},	    {EEXIST, "EEXIST"}, {ENODEV, "ENODEV"},
+	    {EINVAL, "EINVAL"}, {ENFILE, "ENFILE"},	    {EMFILE, "EMFILE"}, {ENOTTY, "ENOTTY"},
+	    {ENOSPC, "ENOSPC"}, {ERANGE, "ERANGE"},	    {ENOSYS, "ENOSYS"}, {E2BIG, "E2BIG"},
+	    {ENXIO, "ENXIO"},	{EOPNOTSUPP, "EOPNOTSUPP"},
 	};
 	for (auto &n : names)
 		if (n.e == err)

@@ -50,7 +50,8 @@ template <class T> std::string show(const T &v)
 		return show(static_cast<std::underlying_type_t<T>>(v));
 	} else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
 		long long x = v;
-		return x < 0 ? format("%lld", x) : format("%lld (0x%llx)", x, (unsigned long long)x);
+		return x < 0 ? format("%lld", x)
+			     : format("%lld (0x%llx)", x, (unsigned long long)x);
 	} else if constexpr (std::is_integral_v<T>) {
 		return format("%llu (0x%llx)", (unsigned long long)v, (unsigned long long)v);
 	} else if constexpr (std::is_pointer_v<T>) {
@@ -96,7 +97,7 @@ std::string errno_name(int err);
 		if (!(tap_e_ == tap_g_))                                                           \
 			tap::fail(__FILE__, __LINE__,                                              \
 				  std::string(#got ": expected ") + tap::show(tap_e_) + ", got " + \
-					  tap::show(tap_g_));                                      \
+				      tap::show(tap_g_));                                          \
 	} while (0)
 
 /* The call must fail with -1 and errno == err (KVM's ioctl convention). */
@@ -108,9 +109,9 @@ std::string errno_name(int err);
 		if (tap_r_ != -1 || tap_errno_ != (err))                                           \
 			tap::fail(__FILE__, __LINE__,                                              \
 				  std::string(#call ": expected -1/") + tap::errno_name(err) +     \
-					  ", got " +                                               \
-					  (tap_r_ == -1 ? "-1/" + tap::errno_name(tap_errno_)      \
-							: "return " + tap::show(tap_r_)));         \
+				      ", got " +                                                   \
+				      (tap_r_ == -1 ? "-1/" + tap::errno_name(tap_errno_)          \
+						    : "return " + tap::show(tap_r_)));             \
 	} while (0)
 
 /* The call must succeed (return >= 0); evaluates to its result. */
@@ -121,7 +122,7 @@ std::string errno_name(int err);
 		if (tap_r_ < 0)                                                                    \
 			tap::fail(__FILE__, __LINE__,                                              \
 				  std::string(#call ": expected success, got -1/") +               \
-					  tap::errno_name(errno));                                 \
+				      tap::errno_name(errno));                                     \
 		tap_r_;                                                                            \
 	})
 
