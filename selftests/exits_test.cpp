@@ -224,6 +224,20 @@ TEST(immediate_exit_completes_pending_in)
 	g.vcpu.expect_exit(KVM_EXIT_HLT);
 }
 
+TEST(immediate_exit_completes_pending_mmio_read)
+{
+	/* The same for an MMIO read: the data lands in RBX and RIP moves past the MOV. */
+	Guest g(Mode::Long64, GUEST(guest_mmio_read));
+	g.vcpu.expect_mmio_read(MMIO_GPA, 1, 0xa1);
+	g.vcpu.run()->immediate_exit = 1;
+	CHECK_ERRNO(EINTR, ioctl(g.vcpu.fd(), KVM_RUN, 0));
+	g.vcpu.run()->immediate_exit = 0;
+	kvm_regs r = g.vcpu.regs();
+	CHECK_EQ(0x11223344556677a1ull, (unsigned long long)r.rbx);
+	CHECK_EQ(GUEST_GPA(guest_mmio_read, guest_mmio_read_1) - 1, (uint64_t)r.rip); /* the HLT */
+	g.vcpu.expect_exit(KVM_EXIT_HLT);
+}
+
 static volatile sig_atomic_t alarms;
 static void on_alarm(int)
 {

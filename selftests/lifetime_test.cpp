@@ -39,6 +39,8 @@ using namespace kt;
 GUEST_DECLARE(guest_count);
 GUEST_DECLARE(guest_loop);
 GUEST_DECLARE(guest_once);
+GUEST_DECLARE(guest_tick);
+GUEST_DECLARE(guest_peek);
 
 /* Builds a long-mode guest in a VM + vCPU owned by raw fds (for closing in any order). */
 struct RawGuest {
@@ -154,44 +156,53 @@ TEST(two_threads_run_one_vcpu)
 	CHECK_EQ((uint64_t)(2 * N - 1), (uint64_t)g.vcpu.regs().rax);
 }
 
+/* Waits up to `ms` for the guest's tick counter to move; returns whether it did. */
+static bool guest_ticks(Vm &vm, int ms)
+{
+	volatile uint64_t *tick = &vm.at<uint64_t>(DATA_GPA);
+	uint64_t start = *tick;
+	for (int i = 0; i < ms; i++) {
+		if (*tick != start)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
 TEST(second_run_waits_for_first)
 {
 	/*
-	 * Thread A runs a spinning guest; thread B's KVM_RUN must wait (not fail)
-	 * until A is interrupted, then run the guest itself until interrupted.
+	 * Thread A runs a guest that counts in memory; once the count moves, A
+	 * is inside KVM_RUN. Thread B's KVM_RUN must then wait (not fail) until
+	 * A is interrupted, and run the guest itself until interrupted.
 	 */
 	install_usr1();
-	Guest g(Mode::Long64, GUEST(guest_loop));
+	Guest g(Mode::Long64, GUEST(guest_tick));
 	std::atomic<int> order{0};
 	std::atomic<int> a_done{0}, b_done{0}, a_err{0}, b_err{0};
-	std::atomic<bool> a_started{false};
 	auto run = [&](std::atomic<int> &done, std::atomic<int> &err) {
 		int r = ioctl(g.vcpu.fd(), KVM_RUN, 0);
 		err = r == 0 ? 0 : errno;
 		done = ++order;
 	};
-	std::thread a([&] {
-		a_started = true;
-		run(a_done, a_err);
-	});
-	while (!a_started)
-		usleep(1000);
-	usleep(200000);
+	std::thread a([&] { run(a_done, a_err); });
+	CHECK_MSG(guest_ticks(g.vm, 20000), "the guest did not start counting under thread A");
 	std::thread b([&] { run(b_done, b_err); });
 	usleep(300000);
 	CHECK_MSG(!a_done && !b_done,
-		  "a KVM_RUN returned while the guest was spinning (A %d/%s, B %d/%s)",
+		  "a KVM_RUN returned while the guest was running (A %d/%s, B %d/%s)",
 		  a_done.load(), tap::errno_name(a_err).c_str(), b_done.load(),
 		  tap::errno_name(b_err).c_str());
-	for (int i = 0; i < 200 && !a_done; i++) {
+	for (int i = 0; i < 2000 && !a_done; i++) {
 		pthread_kill(a.native_handle(), SIGUSR1);
 		usleep(10000);
 	}
 	CHECK(a_done);
-	usleep(200000);
+	/* B now owns the vCPU: the guest counts again and B has not returned. */
+	CHECK_MSG(guest_ticks(g.vm, 20000), "the guest did not run under thread B");
 	CHECK_MSG(!b_done, "B returned (%s) instead of running the guest after A",
 		  tap::errno_name(b_err).c_str());
-	for (int i = 0; i < 200 && !b_done; i++) {
+	for (int i = 0; i < 2000 && !b_done; i++) {
 		pthread_kill(b.native_handle(), SIGUSR1);
 		usleep(10000);
 	}
@@ -202,6 +213,56 @@ TEST(second_run_waits_for_first)
 	CHECK_EQ(1, a_done.load());
 	CHECK_EQ(2, b_done.load());
 	CHECK_EQ((uint32_t)KVM_EXIT_INTR, g.vcpu.run()->exit_reason);
+}
+
+TEST(close_vm_fd_while_running)
+{
+	/* The running vCPU keeps the VM: closing the VM fd under it changes nothing. */
+	install_usr1();
+	Guest g(Mode::Long64, GUEST(guest_tick));
+	std::atomic<int> done{0}, err{0};
+	std::thread a([&] {
+		int r = ioctl(g.vcpu.fd(), KVM_RUN, 0);
+		err = r == 0 ? 0 : errno;
+		done = 1;
+	});
+	CHECK_MSG(guest_ticks(g.vm, 20000), "the guest did not start");
+	g.vm.close_fd();
+	CHECK_MSG(guest_ticks(g.vm, 20000), "the guest stopped when the VM fd was closed");
+	CHECK(!done);
+	for (int i = 0; i < 2000 && !done; i++) {
+		pthread_kill(a.native_handle(), SIGUSR1);
+		usleep(10000);
+	}
+	a.join();
+	CHECK_EQ(std::string("EINTR"), tap::errno_name(err));
+}
+
+TEST(munmap_guest_memory_efault)
+{
+	/*
+	 * KVM follows the host mapping (MMU notifiers): once the memory behind a
+	 * slot is unmapped, a guest access to it fails KVM_RUN with EFAULT; the
+	 * guest never sees the freed pages.
+	 */
+	if (is_pvm_host())
+		SKIP("host KVM is PVM: it reports an unbacked slot as KVM_EXIT_MMIO");
+	Guest g(Mode::Long64, GUEST(guest_peek));
+	const uint64_t gpa = 0x400000, size = 0x10000;
+	auto *mem = static_cast<uint8_t *>(alloc_host_mem(size));
+	CHECK_EQ(0, g.vm.set_region(1, gpa, size, mem));
+	*reinterpret_cast<volatile uint32_t *>(mem) = 0xfeed;
+	kvm_regs r = g.vcpu.regs();
+	r.rbx = gpa;
+	g.vcpu.set_regs(r);
+	CHECK_EQ(0xfeedull, g.vcpu.expect_out(PORT_REPORT, 4));
+	g.vcpu.expect_exit(KVM_EXIT_HLT);
+	CHECK_OK(munmap(mem, size));
+	int ret = g.vcpu.run_raw();
+	if (ret != -EFAULT)
+		FAIL("KVM_RUN after munmap: expected -1/EFAULT, got %s%s",
+		     tap::errno_name(-ret).c_str(),
+		     ret ? "" : (" with " + g.vcpu.describe_exit()).c_str());
 }
 
 TEST(other_process_gets_eio)

@@ -19,6 +19,23 @@ GUEST_BEGIN(guest_loop)
 	jmp	1b
 GUEST_END(guest_loop)
 
+/* Counts in the qword at DATA_GPA forever: the test sees the guest run. */
+	.code64
+GUEST_BEGIN(guest_tick)
+1:	incq	DATA_GPA
+	pause
+	jmp	1b
+GUEST_END(guest_tick)
+
+/* Reads the dword at RBX and reports it, then HLT; loops when run again. */
+	.code64
+GUEST_BEGIN(guest_peek)
+1:	mov	(%rbx), %eax
+	out	%eax, $PORT_REPORT
+	hlt
+	jmp	1b
+GUEST_END(guest_peek)
+
 /* One report, then HLT. */
 	.code64
 GUEST_BEGIN(guest_once)

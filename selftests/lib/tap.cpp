@@ -185,7 +185,8 @@ Result run_forked(const Test &t)
 	}
 	if (terminated) {
 		res.status = 'F';
-		res.reason = "terminated by SIGTERM (the runner's timeout?) while running this test";
+		res.reason =
+		    "terminated by SIGTERM (the runner's timeout?) while running this test";
 	} else if (timed_out) {
 		res.status = 'F';
 		res.reason =
