@@ -95,7 +95,8 @@ public:
 	Vcpu &operator=(const Vcpu &) = delete;
 
 	int fd() const { return fd_; }
-	kvm_run *run() const { return run_; }
+	/* The mmap'ed kvm_run; fails the test if the vCPU fd could not be mapped. */
+	kvm_run *run() const;
 
 	kvm_regs regs();
 	void set_regs(const kvm_regs &r);
@@ -131,6 +132,7 @@ public:
 private:
 	int fd_ = -1;
 	kvm_run *run_ = nullptr;
+	int map_errno_ = 0; /* why mmap failed: reported when run() is used */
 	size_t run_size_ = 0;
 };
 
