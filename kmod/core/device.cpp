@@ -84,7 +84,7 @@ extern "C" long dbgkvm_dev_ioctl(unsigned int cmd, unsigned long arg) noexcept
 	case KVM_CREATE_VM:
 		return create_vm(arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
-		return arg ? -DK_EINVAL : long(DK_PAGE_SIZE << RUN_AREA_ORDER);
+		return arg ? -DK_EINVAL : long(DK_PAGE_SIZE * MMAP_PAGES);
 	default:
 		return -DK_ENOTTY;
 	}

@@ -35,7 +35,7 @@ Errno Vcpu::complete_pending()
 		return 0;
 	if (p == Pending::Io && pending_in_) {
 		u64 data = 0, rax = arch_->reg(RAX);
-		__builtin_memcpy(&data, static_cast<u8 *>(run_area_) + PIO_DATA_OFFSET, pending_size_);
+		__builtin_memcpy(&data, static_cast<u8 *>(pio_page_), pending_size_);
 		// IN AL/AX merge into RAX; IN EAX zero-extends (SDM Vol. 1, 3.4.1.1).
 		if (pending_size_ == 4)
 			rax = data;
@@ -105,7 +105,7 @@ int Vcpu::handle_io(const ArchExit &e)
 	run_->io.port = e.port;
 	run_->io.count = 1;
 	run_->io.data_offset = PIO_DATA_OFFSET;
-	u8 *data = static_cast<u8 *>(run_area_) + PIO_DATA_OFFSET;
+	u8 *data = static_cast<u8 *>(pio_page_);
 	if (e.in) {
 		__builtin_memset(data, 0, 8);
 	} else {

@@ -13,13 +13,13 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 	if (!v)
 		return -DK_ENOMEM;
 	u64 pa;
-	v->run_area_ = dk_alloc_pages(RUN_AREA_ORDER, &pa);
-	v->arch_ = v->run_area_ ? arch_vm.create_vcpu(id) : nullptr;
+	v->run_ = static_cast<kvm_run *>(dk_alloc_pages(0, &pa));
+	v->pio_page_ = dk_alloc_pages(0, &pa);
+	v->arch_ = v->run_ && v->pio_page_ ? arch_vm.create_vcpu(id) : nullptr;
 	if (!v->arch_) {
 		delete v;
 		return -DK_ENOMEM;
 	}
-	v->run_ = static_cast<kvm_run *>(v->run_area_);
 	v->arch_->reset();
 	*out = v;
 	return 0;
@@ -28,7 +28,13 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 Vcpu::~Vcpu()
 {
 	delete arch_;
-	dk_free_pages(run_area_, RUN_AREA_ORDER);
+	dk_free_pages(run_, 0);
+	dk_free_pages(pio_page_, 0);
+}
+
+void *Vcpu::mmap_page(unsigned long index)
+{
+	return index == 0 ? static_cast<void *>(run_) : index == 1 ? pio_page_ : nullptr;
 }
 
 void Vcpu::load(int cpu)
@@ -58,10 +64,9 @@ extern "C" void dbgkvm_vcpu_release(void *vcpu) noexcept
 	static_cast<Vcpu *>(vcpu)->vm().put();
 }
 
-extern "C" void *dbgkvm_vcpu_run_area(void *vcpu, unsigned int *order) noexcept
+extern "C" void *dbgkvm_vcpu_mmap_page(void *vcpu, unsigned long index) noexcept
 {
-	*order = dbgkvm::RUN_AREA_ORDER;
-	return static_cast<Vcpu *>(vcpu)->run_area();
+	return static_cast<Vcpu *>(vcpu)->mmap_page(index);
 }
 
 extern "C" void dbgkvm_vcpu_load(void *vcpu, int cpu) noexcept

@@ -21,7 +21,7 @@ public:
 	Errno ioctl(unsigned int cmd, unsigned long arg);
 	unsigned int id() const { return id_; }
 	Vm &vm() { return vm_; }
-	void *run_area() { return run_area_; }
+	void *mmap_page(unsigned long index);
 	void load(int cpu);
 	void put();
 
@@ -49,7 +49,7 @@ private:
 	unsigned int id_;
 	ArchVcpu *arch_ = nullptr;
 	kvm_run *run_ = nullptr;
-	void *run_area_ = nullptr;
+	void *pio_page_ = nullptr;
 	Pending pending_ = Pending::None;
 	bool pending_in_ = false;  // Io: IN, write the data into RAX
 	u8 pending_size_ = 0;      // Io: bytes

@@ -117,8 +117,8 @@ DK_EXTERN_C long dbgkvm_vm_ioctl(void *vm, unsigned int cmd, unsigned long arg) 
 DK_EXTERN_C void dbgkvm_vm_release(void *vm) DK_NOEXCEPT;
 DK_EXTERN_C long dbgkvm_vcpu_ioctl(void *vcpu, unsigned int cmd, unsigned long arg) DK_NOEXCEPT;
 DK_EXTERN_C void dbgkvm_vcpu_release(void *vcpu) DK_NOEXCEPT;
-/* The kvm_run area: 2^order pages, kernel address. */
-DK_EXTERN_C void *dbgkvm_vcpu_run_area(void *vcpu, unsigned int *order) DK_NOEXCEPT;
+/* Page `index` of the vCPU's mmap area (0: struct kvm_run, 1: PIO data), or NULL. */
+DK_EXTERN_C void *dbgkvm_vcpu_mmap_page(void *vcpu, unsigned long index) DK_NOEXCEPT;
 DK_EXTERN_C void dbgkvm_vcpu_load(void *vcpu, int cpu) DK_NOEXCEPT;
 DK_EXTERN_C void dbgkvm_vcpu_put(void *vcpu) DK_NOEXCEPT;
 DK_EXTERN_C int dbgkvm_cpu_online(unsigned int cpu) DK_NOEXCEPT;

@@ -92,17 +92,15 @@ static long vcpu_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 static int vcpu_mmap(struct file *f, struct vm_area_struct *vma)
 {
 	struct dk_vcpu_file *vf = f->private_data;
-	unsigned int order;
-	void *area = dbgkvm_vcpu_run_area(vf->vcpu, &order);
-	unsigned long pages = 1UL << order, i, n;
+	unsigned long i, n = vma_pages(vma);
 	int r;
 
-	n = vma_pages(vma);
-	if (vma->vm_pgoff >= pages || n > pages - vma->vm_pgoff)
-		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		r = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
-				   virt_to_page(area + (vma->vm_pgoff + i) * PAGE_SIZE));
+		void *page = dbgkvm_vcpu_mmap_page(vf->vcpu, vma->vm_pgoff + i);
+
+		if (!page)
+			return -EINVAL;
+		r = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE, virt_to_page(page));
 		if (r)
 			return r;
 	}

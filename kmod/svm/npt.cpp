@@ -7,7 +7,6 @@ namespace dbgkvm::svm {
 namespace {
 constexpr u64 PTE_P = 1, PTE_RW = 2, PTE_US = 4;
 constexpr u64 ADDR_MASK = 0x000ffffffffff000ULL;
-constexpr unsigned LEVELS = 4;
 
 u64 *table_of(u64 entry)
 {
@@ -15,8 +14,9 @@ u64 *table_of(u64 entry)
 }
 } // namespace
 
-Errno Npt::init()
+Errno Npt::init(unsigned levels)
 {
+	levels_ = levels;
 	root_ = static_cast<u64 *>(dk_alloc_pages(0, &root_pa_));
 	return root_ ? 0 : -DK_ENOMEM;
 }
@@ -24,7 +24,7 @@ Errno Npt::init()
 Npt::~Npt()
 {
 	if (root_)
-		free_level(root_, LEVELS);
+		free_level(root_, int(levels_));
 }
 
 void Npt::free_level(u64 *table, int level)
@@ -41,7 +41,7 @@ void Npt::clear()
 {
 	for (unsigned i = 0; i < 512; i++) {
 		if (root_[i] & PTE_P)
-			free_level(table_of(root_[i]), LEVELS - 1);
+			free_level(table_of(root_[i]), int(levels_) - 1);
 		root_[i] = 0;
 	}
 }
@@ -51,7 +51,7 @@ Errno Npt::map(u64 gpa, u64 hpa, bool writable)
 	if (gpa >> 48)
 		return -DK_EINVAL;
 	u64 *table = root_;
-	for (unsigned level = LEVELS; level > 1; level--) {
+	for (unsigned level = levels_; level > 1; level--) {
 		u64 &e = table[(gpa >> (12 + 9 * (level - 1))) & 0x1ff];
 		if (!(e & PTE_P)) {
 			u64 pa;

@@ -26,13 +26,14 @@ u64 msrpm_pa();
 // whether an ASID generation is still this CPU's current one.
 bool asid_assign(u32 *asid, u64 *generation);
 bool asid_current(u64 generation);
+unsigned npt_levels(); // the host's paging depth: 4, or 5 with CR4.LA57
 
 class SvmVm final : public ArchVm {
 public:
 	ArchVcpu *create_vcpu(unsigned int id) override;
 	Errno map(u64 gpa, u64 hpa, bool writable) override;
 	void unmap_all() override;
-	Errno init() { return npt.init(); }
+	Errno init() { return npt.init(npt_levels()); }
 
 	Npt npt;
 	unsigned long tlb_gen = 1;

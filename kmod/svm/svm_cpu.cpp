@@ -148,6 +148,13 @@ ArchVm *create_vm(Vm &)
 }
 } // namespace
 
+unsigned npt_levels()
+{
+	u64 cr4;
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	return (cr4 & bit(12)) ? 5 : 4; // CR4.LA57
+}
+
 PerCpu *percpu(unsigned cpu)
 {
 	return &g.cpus[cpu];
