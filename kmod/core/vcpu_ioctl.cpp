@@ -82,6 +82,8 @@ Errno Vcpu::set_sregs(unsigned long arg)
 
 Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 {
+	if (!vm_.owner_is_current())
+		return -DK_EIO;
 	switch (cmd) {
 	case KVM_RUN:
 		if (arg)

@@ -19,6 +19,7 @@ Errno Vm::create(const Backend &backend, Vm **out)
 		return -DK_ENOMEM;
 	}
 	vm->backend_ = &backend;
+	vm->mm_ = dk_mm_grab_current();
 	vm->id_ = __atomic_add_fetch(&next_vm_id, 1, __ATOMIC_RELAXED);
 	vm->lock_ = dk_mutex_new();
 	vm->mmu_lock_ = dk_mutex_new();
@@ -52,6 +53,8 @@ Vm::~Vm()
 		dk_mutex_delete(mmu_lock_);
 	if (slots_lock_)
 		dk_rwsem_delete(slots_lock_);
+	if (mm_)
+		dk_mm_drop(mm_);
 	vm_count_dec();
 }
 
@@ -207,6 +210,8 @@ out:
 
 Errno Vm::ioctl(unsigned int cmd, unsigned long arg)
 {
+	if (!owner_is_current())
+		return -DK_EIO;
 	switch (cmd) {
 	case KVM_SET_USER_MEMORY_REGION:
 		return set_memory_region(arg);

@@ -6,6 +6,7 @@
 #include "core/arch.hpp"
 #include "core/limits.hpp"
 #include "core/memslots.hpp"
+#include "dbgkvm_glue.h"
 
 struct dk_mutex;
 struct dk_rwsem;
@@ -32,6 +33,9 @@ public:
 	Errno read_gpa(u64 gpa, void *dst, u64 len);
 
 	unsigned int id() const { return id_; }
+	// KVM's rule: only the process that created the VM may use it (-EIO otherwise);
+	// guest memory and pins are in that process's address space.
+	bool owner_is_current() const { return dk_mm_is_current(mm_); }
 
 private:
 	Vm() = default;
@@ -45,6 +49,7 @@ private:
 	dk_mutex *lock_ = nullptr;     // vCPU creation
 	dk_mutex *mmu_lock_ = nullptr; // pinning and nested page tables
 	dk_rwsem *slots_lock_ = nullptr;
+	void *mm_ = nullptr;
 	long refs_ = 1;
 	unsigned int id_ = 0;
 	unsigned int nr_vcpus_ = 0;

@@ -59,6 +59,11 @@ DK_EXTERN_C int dk_access_ok(unsigned long uaddr, dk_size size) DK_NOEXCEPT;
 DK_EXTERN_C int dk_copy_from_user(void *dst, unsigned long usrc, dk_size n) DK_NOEXCEPT;
 DK_EXTERN_C int dk_copy_to_user(unsigned long udst, const void *src, dk_size n) DK_NOEXCEPT;
 
+/* ---- the VMM's address space: a VM belongs to the mm that created it ---- */
+DK_EXTERN_C void *dk_mm_grab_current(void) DK_NOEXCEPT; /* mmgrab(current->mm) */
+DK_EXTERN_C void dk_mm_drop(void *mm) DK_NOEXCEPT;
+DK_EXTERN_C int dk_mm_is_current(void *mm) DK_NOEXCEPT;
+
 /* ---- locks (opaque, allocated by the glue) ---- */
 struct dk_mutex;
 struct dk_rwsem;

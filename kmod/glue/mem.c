@@ -2,6 +2,8 @@
 /* Memory for the C++ core: allocation, page pinning and user copies. */
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -76,4 +78,20 @@ int dk_access_ok(unsigned long uaddr, dk_size size)
 void *dk_phys_to_virt(dk_u64 pa)
 {
 	return phys_to_virt(pa);
+}
+
+void *dk_mm_grab_current(void)
+{
+	mmgrab(current->mm);
+	return current->mm;
+}
+
+void dk_mm_drop(void *mm)
+{
+	mmdrop((struct mm_struct *)mm);
+}
+
+int dk_mm_is_current(void *mm)
+{
+	return current->mm == mm;
 }

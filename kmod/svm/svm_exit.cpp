@@ -17,9 +17,12 @@ ArchExit SvmVcpu::decode_exit()
 {
 	const VmcbControl &c = vmcb_->control;
 	ArchExit e{};
-	e.code = c.exit_code;
+	// The exit code is 64 bits wide, but VMEXIT_INVALID is reported as -1 in the low 32
+	// bits alone by some implementations (QEMU): decode the low half, as KVM does.
+	const u32 code = u32(c.exit_code);
+	e.code = code;
 
-	switch (c.exit_code) {
+	switch (code) {
 	case EXIT_INTR:
 	case EXIT_NMI:
 	case EXIT_SMI:

@@ -9,7 +9,6 @@ namespace dbgkvm::svm {
 
 namespace {
 constexpr u64 EFER_SVME = bit(12);
-constexpr u64 EFER_LMA = bit(10);
 
 // VMCB segment attributes <-> struct kvm_segment (APM 15.5.1: the hidden part of the
 // segment register, descriptor bits 47:40 and 55:52).

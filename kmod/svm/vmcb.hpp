@@ -139,20 +139,20 @@ enum Misc2 : u32 {
 	INTERCEPT_XSETBV = 1u << 13,
 };
 
-constexpr u32 V_INTR_MASKING = 1u << 24; // int_ctl: the host's RFLAGS.IF masks INTR
-constexpr u64 NP_ENABLE = 1;
-constexpr u8 TLB_CONTROL_DO_NOTHING = 0;
-constexpr u8 TLB_CONTROL_FLUSH_ALL = 1;
+inline constexpr u32 V_INTR_MASKING = 1u << 24; // int_ctl: the host's RFLAGS.IF masks INTR
+inline constexpr u64 NP_ENABLE = 1;
+inline constexpr u8 TLB_CONTROL_DO_NOTHING = 0;
+inline constexpr u8 TLB_CONTROL_FLUSH_ALL = 1;
 
 // EVENTINJ / EXITINTINFO (APM 15.20).
-constexpr u32 EVT_VALID = 1u << 31;
-constexpr u32 EVT_ERR_VALID = 1u << 11;
-constexpr u32 EVT_TYPE_SHIFT = 8;
-constexpr u32 EVT_TYPE_MASK = 7u << 8;
+inline constexpr u32 EVT_VALID = 1u << 31;
+inline constexpr u32 EVT_ERR_VALID = 1u << 11;
+inline constexpr u32 EVT_TYPE_SHIFT = 8;
+inline constexpr u32 EVT_TYPE_MASK = 7u << 8;
 enum EventType : u32 { EVT_INTR = 0, EVT_NMI = 2, EVT_EXCEPTION = 3, EVT_SOFT_INT = 4 };
 
 // Exit codes (APM Appendix C).
-enum ExitCode : u64 {
+enum ExitCode : u32 {
 	EXIT_READ_DR0 = 0x20,
 	EXIT_WRITE_DR0 = 0x30,
 	EXIT_EXCP_BASE = 0x40,
@@ -181,14 +181,14 @@ enum ExitCode : u64 {
 	EXIT_MWAIT = 0x8b,
 	EXIT_XSETBV = 0x8d,
 	EXIT_NPF = 0x400,
-	EXIT_INVALID = ~u64{0},
+	EXIT_INVALID = 0xffffffff, // VMEXIT_INVALID (-1)
 };
 
 // IOIO EXITINFO1 (APM 15.10.2).
-constexpr u64 IOIO_TYPE_IN = 1u << 0;
-constexpr u64 IOIO_STR = 1u << 2;
-constexpr u64 IOIO_REP = 1u << 3;
-constexpr unsigned IOIO_SIZE_SHIFT = 4; // SZ8, SZ16, SZ32 one-hot in bits 6:4
-constexpr unsigned IOIO_PORT_SHIFT = 16;
+inline constexpr u64 IOIO_TYPE_IN = 1u << 0;
+inline constexpr u64 IOIO_STR = 1u << 2;
+inline constexpr u64 IOIO_REP = 1u << 3;
+inline constexpr unsigned IOIO_SIZE_SHIFT = 4; // SZ8, SZ16, SZ32 one-hot in bits 6:4
+inline constexpr unsigned IOIO_PORT_SHIFT = 16;
 
 } // namespace dbgkvm::svm

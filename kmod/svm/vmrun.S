@@ -4,9 +4,11 @@
  *
  * dbgkvm_svm_vmrun(u64 vmcb_pa, u64 *regs, u64 host_save_pa)
  *
- * Called with interrupts off. CLGI holds off NMIs and SMIs across the switch; with
- * V_INTR_MASKING set, a physical interrupt still ends the guest (INTR intercept) and is
- * taken once the caller enables interrupts. VMRUN saves and restores the host's RSP, RIP,
+ * Called with interrupts off. CLGI holds off interrupts, NMIs and SMIs across the
+ * switch, so RFLAGS.IF can be set just before VMRUN: with V_INTR_MASKING the host's IF
+ * at VMRUN decides whether a physical interrupt ends the guest (APM 15.21.1), so it must
+ * be 1 or a guest in a loop would hold the CPU forever. The interrupt stays pending
+ * through #VMEXIT (GIF = 0, then CLI) and is taken when the caller enables interrupts. VMRUN saves and restores the host's RSP, RIP,
  * RFLAGS, RAX, CR0/3/4, EFER, GDTR/IDTR and ES/CS/SS/DS; VMSAVE/VMLOAD move the rest
  * (FS, GS, TR, LDTR and their hidden parts, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK,
  * SYSENTER_*). The guest's RAX and RSP live in the VMCB; every other GPR goes through
@@ -53,8 +55,10 @@ SYM_FUNC_START(dbgkvm_svm_vmrun)
 	mov REG(15)(%rsi), %r15
 	mov REG(6)(%rsi), %rsi
 
-	/* RAX holds the guest VMCB's physical address. */
+	/* RAX holds the guest VMCB's physical address. GIF = 0: STI delivers nothing. */
+	sti
 	vmrun %rax
+	cli
 
 	/* #VMEXIT: host RSP and RAX are back; the other GPRs are the guest's. */
 	mov 16(%rsp), %rax
