@@ -21,6 +21,9 @@
 # Files under --out: serial.log (the whole console), summary.tap (the report),
 # vm.log (the emulator's own output), command.txt (how the machine was started).
 set -euo pipefail
+# The whole script is one brace group, read before it runs: editing this file
+# while a run is in progress (runs take minutes) cannot derail that run.
+{
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 vmdir=$root/scripts/vm
@@ -73,11 +76,15 @@ case "$kver" in 6.1 | 6.12) ;; *) die "--kernel 6.1|6.12 is required" ;; esac
 case "$target" in dbgkvm | kvm) ;; *) die "--target dbgkvm|kvm is required" ;; esac
 [ "$icount" = 0 ] || [ "$vm" = qemu-svm ] || die "--icount is a QEMU option"
 
-# Bochs is ~15x slower than QEMU TCG: about 2 minutes to boot alone.
+# Per-test timeouts run on the guest's clock. Bochs is ~15x slower than QEMU
+# TCG (about 2 minutes to boot alone) and its guest clock runs far slower than
+# the wall clock when the guest is busy, so its per-test timeout is shorter.
 if [ "$vm" = qemu-svm ]; then
-	: "${timeout:=600}" "${test_timeout:=120}"
+	min_timeout=600
+	: "${test_timeout:=120}"
 else
-	: "${timeout:=2400}" "${test_timeout:=600}"
+	min_timeout=2400
+	: "${test_timeout:=120}"
 fi
 case "$timeout$test_timeout" in *[!0-9]*) die "timeouts are whole seconds" ;; esac
 
@@ -91,7 +98,7 @@ else
 	dev=/dev/kvm
 fi
 
-for tool in busybox cpio gzip depmod modinfo readelf; do
+for tool in busybox cpio gzip depmod modinfo readelf strip xz; do
 	command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup-host.sh)"
 done
 if [ "$vm" = qemu-svm ]; then
@@ -127,6 +134,11 @@ else
 	done
 fi
 [ ${#run_tests[@]} -gt 0 ] || die "no test binaries in $tests"
+# Default whole-run timeout: at least the VM's minimum, and enough for every
+# test to run into its own timeout, so that a hung test costs only itself.
+if [ -z "$timeout" ]; then
+	timeout=$((min_timeout + ${#run_tests[@]} * (test_timeout + 15)))
+fi
 # The initramfs has no C library: a dynamically linked test would fail with a
 # confusing "not found" inside the machine.
 for t in "${run_tests[@]}"; do
@@ -230,11 +242,14 @@ for p in "${image_mods[@]}"; do
 	guest_mods+=("/vmtest/modules/$n.ko")
 done
 if [ "$target" = dbgkvm ]; then
-	cp "$module" "$stage/vmtest/modules/dbgkvm.ko"
+	strip --strip-debug -o "$stage/vmtest/modules/dbgkvm.ko" "$module"
 	guest_mods+=(/vmtest/modules/dbgkvm.ko)
 fi
+# Stripped copies: the static test binaries carry debug info that would
+# triple the initramfs, and Bochs reads it through BIOS calls.
 for t in "${run_tests[@]}"; do
-	cp "$tests/$t" "$stage/selftests/$t"
+	strip -o "$stage/selftests/$t" "$tests/$t" 2>/dev/null || cp "$tests/$t" "$stage/selftests/$t"
+	chmod 755 "$stage/selftests/$t"
 done
 cat >"$stage/vmtest/config" <<EOF
 VT_VM='$vm'
@@ -313,6 +328,7 @@ header="==== vmtest: vm=$vm kernel=$kver ($rel) target=$target$([ "$demo" = 0 ] 
 echo "$header" | tee "$out/summary.tap"
 
 vmpid='' parserpid=''
+# shellcheck disable=SC2317 # called through the trap
 cleanup() {
 	[ -z "$vmpid" ] || kill "$vmpid" 2>/dev/null || true
 	[ -z "$parserpid" ] || kill "$parserpid" 2>/dev/null || true
@@ -393,3 +409,5 @@ tail_lines+=("# boot ${boot_s} s, whole run ${run_s} s (wall clock); console log
 tail_lines+=("$passed passed, $failed failed, $skipped skipped")
 printf '%s\n' "${tail_lines[@]}" | tee -a "$out/summary.tap"
 [ "$failed" = 0 ]
+exit
+}

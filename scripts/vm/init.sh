@@ -111,8 +111,16 @@ run_one() {
 	_pid=$!
 	(
 		sleep "$VT_TEST_TIMEOUT"
-		kill -TERM "$_pid" 2>/dev/null || exit 0
+		# Mark first: once the test dies, the shell kills this watchdog.
 		echo >/tmp/timedout
+		# Where is it stuck? The kernel stacks of its threads, for the report.
+		for _s in /proc/"$_pid"/task/*/stack; do
+			[ -r "$_s" ] || continue
+			_tid=${_s%/stack}
+			echo "vmtest: timeout: $_name thread ${_tid##*/} kernel stack:"
+			sed 's/^/vmtest: timeout:   /' "$_s"
+		done >/dev/console 2>&1
+		kill -TERM "$_pid" 2>/dev/null || { rm -f /tmp/timedout; exit 0; }
 		sleep 5
 		kill -KILL "$_pid" 2>/dev/null || exit 0
 		sleep 5
