@@ -48,7 +48,7 @@ public:
 
 private:
 	bool overlaps(u32 except_id, u64 gpa, u64 npages) const;
-	MemSlot slots_[MAX_MEMSLOTS];
+	MemSlot slots_[MAX_MEMSLOTS] = {};
 };
 
 } // namespace dbgkvm
