@@ -114,6 +114,29 @@ DK_EXTERN_C void dk_log_info(const char *fmt, ...) DK_NOEXCEPT
 DK_EXTERN_C void dk_log_warn(const char *fmt, ...) DK_NOEXCEPT
 	__attribute__((format(printf, 1, 2)));
 
+/* ---- tracepoints: trace system "dbgkvm" (glue/trace.c) ----
+ * Every event carries the CPU, the VM and vCPU ids and the switch_db_regs flags
+ * (KVM_DEBUGREG_*: BP_ENABLED 1, WONT_EXIT 2, RELOAD 4) as they were at that point. */
+#define DK_DR_LOAD_RELOAD 1u     /* RELOAD was set: after vcpu_load or a DR0-3 change */
+#define DK_DR_LOAD_BP_ENABLED 2u /* the effective DR7 arms a breakpoint */
+#define DK_DR_LOAD_WONT_EXIT 4u  /* the guest owns the debug registers */
+#define DK_DR_LOAD_GUEST_DEBUG 8u /* userspace's KVM_GUESTDBG_USE_HW_BP registers */
+DK_EXTERN_C void dk_trace_vcpu_load(unsigned int vm, unsigned int vcpu, int cpu,
+				    dk_u32 switch_db_regs) DK_NOEXCEPT;
+DK_EXTERN_C void dk_trace_vcpu_put(unsigned int vm, unsigned int vcpu, int cpu,
+				   dk_u32 switch_db_regs) DK_NOEXCEPT;
+/* DR0-3 (and DR6 on VMX) loaded before a guest entry; reason: DK_DR_LOAD_* bits. */
+DK_EXTERN_C void dk_trace_dr_load(unsigned int vm, unsigned int vcpu, int cpu,
+				  dk_u32 switch_db_regs, dk_u32 reason, const dk_u64 *db,
+				  dk_u64 dr7) DK_NOEXCEPT;
+/* The guest's DR0-3 and DR6 read back after an exit (WONT_EXIT). */
+DK_EXTERN_C void dk_trace_dr_sync(unsigned int vm, unsigned int vcpu, int cpu,
+				  dk_u32 switch_db_regs, const dk_u64 *db, dk_u64 dr6) DK_NOEXCEPT;
+/* A KVM_EXIT_DEBUG to userspace. */
+DK_EXTERN_C void dk_trace_debug_exit(unsigned int vm, unsigned int vcpu, int cpu,
+				     dk_u32 switch_db_regs, dk_u32 exception, dk_u64 pc,
+				     dk_u64 dr6, dk_u64 dr7) DK_NOEXCEPT;
+
 /* ---- implemented in C++ ---- */
 DK_EXTERN_C int dbgkvm_core_init(void) DK_NOEXCEPT;
 DK_EXTERN_C void dbgkvm_core_exit(void) DK_NOEXCEPT;
