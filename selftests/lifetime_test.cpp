@@ -54,7 +54,8 @@ struct RawGuest {
 		vcpu_fd = dup(tmp.fd()); /* the same open file: the vCPU survives tmp */
 		run = static_cast<kvm_run *>(
 		    mmap(nullptr, vm.run_size(), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0));
-		CHECK(run != MAP_FAILED);
+		CHECK_MSG(run != MAP_FAILED, "mmap of the vCPU fd: %s",
+			  tap::errno_name(errno).c_str());
 	}
 };
 

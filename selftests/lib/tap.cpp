@@ -78,7 +78,7 @@ double timeout_seconds()
 	if (s && *s)
 		return atof(s);
 	const char *vm = getenv("DBGKVM_VM");
-	return vm && strstr(vm, "bochs") ? 500.0 : 100.0;
+	return vm && strstr(vm, "bochs") ? 300.0 : 30.0;
 }
 
 /* SIGTERM (the runner's watchdog) ends the current test and the run, with a report. */
