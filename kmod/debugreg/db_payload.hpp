@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // #DB payloads and their delivery into the guest's DR6 (KVM: kvm_deliver_exception_payload
-// for DB_VECTOR, plus the DR7.GD clear done when the #DB is injected).
+// for VEC_DB, plus the DR7.GD clear done when the #DB is injected).
 //
 // A payload uses the active-high "pending debug exceptions" form of the VMX exit
 // qualification: B0-B3, BD, BS, BT set when they happened, and RTM/BLD set when the #DB

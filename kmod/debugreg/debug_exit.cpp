@@ -8,22 +8,22 @@ namespace dbgkvm::debugreg
 
 DebugExit exit_hw_breakpoint(int n, uint64_t pc, uint64_t dr7)
 {
-	return {DB_VECTOR, pc, DR6_ACTIVE_LOW | (1ull << (n & 3)), dr7};
+	return {VEC_DB, pc, DR6_ACTIVE_LOW | (1ull << (n & 3)), dr7};
 }
 
 DebugExit exit_single_step(uint64_t pc, uint64_t dr7)
 {
-	return {DB_VECTOR, pc, DR6_ACTIVE_LOW | DR6_BS, dr7};
+	return {VEC_DB, pc, DR6_ACTIVE_LOW | DR6_BS, dr7};
 }
 
 DebugExit exit_general_detect(uint64_t pc, uint64_t dr7)
 {
-	return {DB_VECTOR, pc, DR6_ACTIVE_LOW | DR6_BD, dr7};
+	return {VEC_DB, pc, DR6_ACTIVE_LOW | DR6_BD, dr7};
 }
 
 DebugExit exit_sw_breakpoint(uint64_t pc)
 {
-	return {BP_VECTOR, pc, 0, 0};
+	return {VEC_BP, pc, 0, 0};
 }
 
 DbIntercept on_db_intercept_vmx(const State &s, uint64_t exit_qual, uint64_t pc)
@@ -36,7 +36,7 @@ DbIntercept on_db_intercept_vmx(const State &s, uint64_t exit_qual, uint64_t pc)
 		return r;
 	}
 	r.action = DbAction::ExitDebug;
-	r.exit = {DB_VECTOR, pc, exit_qual | DR6_ACTIVE_LOW, effective_dr7(s)};
+	r.exit = {VEC_DB, pc, exit_qual | DR6_ACTIVE_LOW, effective_dr7(s)};
 	return r;
 }
 
@@ -50,7 +50,7 @@ DbIntercept on_db_intercept_svm(State &s, uint64_t vmcb_dr6, uint64_t pc, const 
 		return r;
 	}
 	r.action = DbAction::ExitDebug;
-	r.exit = {DB_VECTOR, pc, vmcb_dr6, effective_dr7(s)};
+	r.exit = {VEC_DB, pc, vmcb_dr6, effective_dr7(s)};
 	if (k.svm_clobber_guest_dr6)
 		s.dr6 = vmcb_dr6;
 	r.push = PUSH_DR6;

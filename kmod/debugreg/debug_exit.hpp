@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // KVM_EXIT_DEBUG contents, and what to do with an intercepted #DB on each vendor
-// (KVM: VMX handle_exception_nmi DB_VECTOR, SVM db_interception).
+// (KVM: VMX handle_exception_nmi VEC_DB, SVM db_interception).
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,7 @@ struct DbIntercept {
 // Userspace sees #DB exits only with SINGLESTEP or USE_HW_BP.
 inline bool db_exits_to_user(const State &s)
 {
-	return (s.guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP)) != 0;
+	return (s.guest_debug & (GUESTDBG_SINGLESTEP | GUESTDBG_USE_HW_BP)) != 0;
 }
 
 // VMX: the exit qualification holds exactly this #DB's causes, active high (SDM §27.2.1);

@@ -74,14 +74,14 @@ constexpr uint64_t dr7_rw_len(int n, unsigned rw, unsigned len)
 }
 
 // ---- KVM_SET_GUEST_DEBUG control flags (uapi) -----------------------------------------
-inline constexpr uint32_t KVM_GUESTDBG_ENABLE = 0x00000001;
-inline constexpr uint32_t KVM_GUESTDBG_SINGLESTEP = 0x00000002;
-inline constexpr uint32_t KVM_GUESTDBG_USE_SW_BP = 0x00010000;
-inline constexpr uint32_t KVM_GUESTDBG_USE_HW_BP = 0x00020000;
-inline constexpr uint32_t KVM_GUESTDBG_INJECT_DB = 0x00040000;
-inline constexpr uint32_t KVM_GUESTDBG_INJECT_BP = 0x00080000;
-inline constexpr uint32_t KVM_GUESTDBG_BLOCKIRQ = 0x00100000;
-inline constexpr uint32_t KVM_GUESTDBG_VALID_MASK = 0x001f0003;
+inline constexpr uint32_t GUESTDBG_ENABLE = 0x00000001;
+inline constexpr uint32_t GUESTDBG_SINGLESTEP = 0x00000002;
+inline constexpr uint32_t GUESTDBG_USE_SW_BP = 0x00010000;
+inline constexpr uint32_t GUESTDBG_USE_HW_BP = 0x00020000;
+inline constexpr uint32_t GUESTDBG_INJECT_DB = 0x00040000;
+inline constexpr uint32_t GUESTDBG_INJECT_BP = 0x00080000;
+inline constexpr uint32_t GUESTDBG_BLOCKIRQ = 0x00100000;
+inline constexpr uint32_t GUESTDBG_VALID_MASK = 0x001f0003;
 
 // ---- switch_db_regs --------------------------------------------------------------------
 inline constexpr uint32_t KVM_DEBUGREG_BP_ENABLED = 1u << 0; // effective DR7 arms a bp
@@ -89,9 +89,8 @@ inline constexpr uint32_t KVM_DEBUGREG_WONT_EXIT = 1u << 1;  // guest owns DRs, 
 inline constexpr uint32_t KVM_DEBUGREG_RELOAD = 1u << 2;     // hardware may not hold eff_db
 
 // ---- Misc ------------------------------------------------------------------------------
-inline constexpr uint32_t DB_VECTOR = 1;
-inline constexpr uint32_t BP_VECTOR = 3;
-inline constexpr uint32_t KVM_EXIT_DEBUG = 4;
+inline constexpr uint32_t VEC_DB = 1;
+inline constexpr uint32_t VEC_BP = 3;
 inline constexpr uint64_t X86_EFLAGS_TF = 1ull << 8;
 inline constexpr uint64_t X86_EFLAGS_RF = 1ull << 16;
 

@@ -97,7 +97,7 @@ DrResult check_mov_dr_gd(const State &s, const GuestCtx &g)
 		return r;
 	if (guest_debugging_hw(s)) {
 		r.action = DrAction::ExitDebug;
-		r.exit = {DB_VECTOR, g.linear_rip, DR6_ACTIVE_LOW | DR6_BD, dr7};
+		r.exit = {VEC_DB, g.linear_rip, DR6_ACTIVE_LOW | DR6_BD, dr7};
 	} else {
 		r.action = DrAction::QueueDB;
 		r.db_payload = DR6_BD;

@@ -19,9 +19,9 @@ struct State {
 	uint64_t eff_db[NR_DB_REGS]; // loaded into DR0-3 on entry
 	uint64_t dr6;		     // the guest's DR6: the only truth (seed 001)
 	uint64_t dr7;		     // the guest's DR7
-	uint64_t guest_debug_dr7;    // userspace's DR7 with KVM_GUESTDBG_USE_HW_BP
-	uint64_t singlestep_rip;     // linear RIP recorded by KVM_GUESTDBG_SINGLESTEP
-	uint32_t guest_debug;	     // KVM_GUESTDBG_* from userspace
+	uint64_t guest_debug_dr7;    // userspace's DR7 with GUESTDBG_USE_HW_BP
+	uint64_t singlestep_rip;     // linear RIP recorded by GUESTDBG_SINGLESTEP
+	uint32_t guest_debug;	     // GUESTDBG_* from userspace
 	uint32_t switch_db_regs;     // KVM_DEBUGREG_*
 };
 
@@ -36,7 +36,7 @@ struct GuestCtx {
 
 // kvm_run->debug.arch (struct kvm_debug_exit_arch), exit reason KVM_EXIT_DEBUG.
 struct DebugExit {
-	uint32_t exception; // DB_VECTOR or BP_VECTOR
+	uint32_t exception; // VEC_DB or VEC_BP
 	uint64_t pc;	    // linear
 	uint64_t dr6;
 	uint64_t dr7;
@@ -53,7 +53,7 @@ enum Push : uint32_t {
 
 inline bool guest_debugging_hw(const State &s)
 {
-	return (s.guest_debug & KVM_GUESTDBG_USE_HW_BP) != 0;
+	return (s.guest_debug & GUESTDBG_USE_HW_BP) != 0;
 }
 
 // The DR7 the hardware runs with (VMCS GUEST_DR7 / VMCB save.dr7).

@@ -46,7 +46,7 @@ CodeBpResult check_code_breakpoint(const State &s, uint64_t linear_rip, bool rf,
 		return r;
 	if (const uint64_t hits = user_code_hits(s, linear_rip)) {
 		r.action = DbgAction::ExitDebug;
-		r.exit = {DB_VECTOR, linear_rip, DR6_ACTIVE_LOW | hits, s.guest_debug_dr7};
+		r.exit = {VEC_DB, linear_rip, DR6_ACTIVE_LOW | hits, s.guest_debug_dr7};
 		return r;
 	}
 	if (rf || movss_shadow)
@@ -64,11 +64,11 @@ StepResult after_emulated_insn(const State &s, const InsnDone &d, const Knobs &k
 	const uint64_t next = d.next_linear_rip;
 
 	r.clear_rf = true;
-	if (s.guest_debug & KVM_GUESTDBG_SINGLESTEP) {
+	if (s.guest_debug & GUESTDBG_SINGLESTEP) {
 		const uint64_t hits = k.single_cause_on_coincident ? 0 : user_code_hits(s, next);
 
 		r.action = DbgAction::ExitDebug;
-		r.exit = {DB_VECTOR, next, DR6_ACTIVE_LOW | DR6_BS | hits, effective_dr7(s)};
+		r.exit = {VEC_DB, next, DR6_ACTIVE_LOW | DR6_BS | hits, effective_dr7(s)};
 		return r;
 	}
 	if (d.tf) {

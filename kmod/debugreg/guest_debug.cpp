@@ -9,14 +9,14 @@ namespace dbgkvm::debugreg
 
 uint64_t guest_rflags(const State &s, uint64_t hw_rflags)
 {
-	if (s.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+	if (s.guest_debug & GUESTDBG_SINGLESTEP)
 		hw_rflags &= ~X86_EFLAGS_TF;
 	return hw_rflags;
 }
 
 uint64_t hw_rflags_for(const State &s, uint64_t rflags, uint64_t linear_rip)
 {
-	if ((s.guest_debug & KVM_GUESTDBG_SINGLESTEP) && linear_rip == s.singlestep_rip)
+	if ((s.guest_debug & GUESTDBG_SINGLESTEP) && linear_rip == s.singlestep_rip)
 		rflags |= X86_EFLAGS_TF;
 	return rflags;
 }
@@ -25,9 +25,9 @@ GuestDebugResult set_guest_debug(State &s, const GuestDebugReq &req, bool except
 				 uint64_t hw_rflags, uint64_t linear_rip)
 {
 	GuestDebugResult r{};
-	const uint32_t inject = KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP;
+	const uint32_t inject = GUESTDBG_INJECT_DB | GUESTDBG_INJECT_BP;
 
-	if (req.control & ~KVM_GUESTDBG_VALID_MASK) {
+	if (req.control & ~GUESTDBG_VALID_MASK) {
 		r.err = -DR_EINVAL;
 		return r;
 	}
@@ -36,13 +36,13 @@ GuestDebugResult set_guest_debug(State &s, const GuestDebugReq &req, bool except
 			r.err = -DR_EBUSY;
 			return r;
 		}
-		r.queue_db = (req.control & KVM_GUESTDBG_INJECT_DB) != 0;
+		r.queue_db = (req.control & GUESTDBG_INJECT_DB) != 0;
 		r.queue_bp = !r.queue_db;
 	}
 
 	const uint64_t rflags = guest_rflags(s, hw_rflags);
 
-	s.guest_debug = (req.control & KVM_GUESTDBG_ENABLE) ? req.control : 0;
+	s.guest_debug = (req.control & GUESTDBG_ENABLE) ? req.control : 0;
 	if (guest_debugging_hw(s)) {
 		for (int i = 0; i < NR_DB_REGS; i++)
 			s.eff_db[i] = req.debugreg[i];
@@ -54,7 +54,7 @@ GuestDebugResult set_guest_debug(State &s, const GuestDebugReq &req, bool except
 	s.switch_db_regs |= KVM_DEBUGREG_RELOAD;
 	r.push = update_dr7(s) | PUSH_EFF_DB | PUSH_DR6;
 
-	if (s.guest_debug & KVM_GUESTDBG_SINGLESTEP)
+	if (s.guest_debug & GUESTDBG_SINGLESTEP)
 		s.singlestep_rip = linear_rip;
 	r.rflags = hw_rflags_for(s, rflags, linear_rip);
 	r.intercept_bp = intercept_bp(s);

@@ -43,15 +43,15 @@ uint64_t guest_rflags(const State &s, uint64_t hw_rflags);
 // RFLAGS to put in hardware for a guest-visible value: TF forced while userspace
 // single-steps and RIP is still at the recorded linear RIP.
 uint64_t hw_rflags_for(const State &s, uint64_t rflags, uint64_t linear_rip);
-// KVM_GUESTDBG_BLOCKIRQ: no interrupt is injected while set.
+// GUESTDBG_BLOCKIRQ: no interrupt is injected while set.
 inline bool irq_injection_blocked(const State &s)
 {
-	return (s.guest_debug & KVM_GUESTDBG_BLOCKIRQ) != 0;
+	return (s.guest_debug & GUESTDBG_BLOCKIRQ) != 0;
 }
 // #BP intercepted? (#DB is intercepted unconditionally: CVE-2015-8104.)
 inline bool intercept_bp(const State &s)
 {
-	return (s.guest_debug & KVM_GUESTDBG_USE_SW_BP) != 0;
+	return (s.guest_debug & GUESTDBG_USE_SW_BP) != 0;
 }
 
 // struct kvm_debugregs.

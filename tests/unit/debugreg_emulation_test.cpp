@@ -84,7 +84,7 @@ TEST(DebugregEmulation, CheckCodeBreakpointTable)
 	for (const auto &r : rows) {
 		State s = fresh();
 		if (r.user) {
-			s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+			s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 			s.eff_db[1] = rip;
 			s.guest_debug_dr7 = 0x400 | exec_bp(1);
 		}
@@ -98,7 +98,7 @@ TEST(DebugregEmulation, CheckCodeBreakpointTable)
 			EXPECT_EQ(c.payload, r.value) << r.name;
 		}
 		if (r.action == DbgAction::ExitDebug) {
-			EXPECT_EQ(c.exit.exception, DB_VECTOR) << r.name;
+			EXPECT_EQ(c.exit.exception, VEC_DB) << r.name;
 			EXPECT_EQ(c.exit.dr6, r.value) << r.name;
 			EXPECT_EQ(c.exit.pc, rip) << r.name;
 			EXPECT_EQ(c.exit.dr7, s.guest_debug_dr7) << r.name;
@@ -109,7 +109,7 @@ TEST(DebugregEmulation, CheckCodeBreakpointTable)
 TEST(DebugregEmulation, UserspaceRegistersNeedUseHwBp)
 {
 	State s = fresh();
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP;
 	s.eff_db[0] = 0x100;
 	s.guest_debug_dr7 = 0x400 | exec_bp(0); // stale: USE_HW_BP is off
 	EXPECT_EQ(check_code_breakpoint(s, 0x100, false, false, Knobs{}).action, DbgAction::None);
@@ -119,7 +119,7 @@ TEST(DebugregEmulation, GuestBreakpointsStillCountUnderUseHwBp)
 {
 	// The guest's DR7 is not in hardware, but the emulator still reports its breakpoints.
 	State s = fresh();
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	s.guest_debug_dr7 = 0x400;
 	s.db[0] = 0x100;
 	s.dr7 = 0x400 | exec_bp(0);
@@ -139,7 +139,7 @@ TEST(DebugregSeed2013, KnobSkipsTheCheck)
 	EXPECT_EQ(check_code_breakpoint(s, 0x100, false, false, Knobs{}).action,
 		  DbgAction::QueueDB);
 	EXPECT_EQ(check_code_breakpoint(s, 0x100, false, false, bug).action, DbgAction::None);
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	s.eff_db[0] = 0x100;
 	s.guest_debug_dr7 = 0x400 | exec_bp(0);
 	EXPECT_EQ(check_code_breakpoint(s, 0x100, false, false, Knobs{}).action,
@@ -157,13 +157,13 @@ struct StepRow {
 
 TEST(DebugregEmulation, AfterEmulatedInsnTable)
 {
-	const uint32_t SS = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	const uint32_t SS = GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP;
 	const StepRow rows[] = {
 	    {"no tf", 0, false, DbgAction::None, 0},
 	    {"guest tf", 0, true, DbgAction::QueueDB, DR6_BS},
 	    {"user ss", SS, false, DbgAction::ExitDebug, 0xffff4ff0},
 	    {"user ss wins over guest tf", SS, true, DbgAction::ExitDebug, 0xffff4ff0},
-	    {"sw bp only", KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP, true, DbgAction::QueueDB,
+	    {"sw bp only", GUESTDBG_ENABLE | GUESTDBG_USE_SW_BP, true, DbgAction::QueueDB,
 	     DR6_BS},
 	};
 	for (const auto &r : rows) {
@@ -262,7 +262,7 @@ TEST(DebugregSeed2025, KnobSplitsTheCoincidentDb)
 TEST(DebugregSeed2025, UserspaceSingleStepReportsCoincidentUserBreakpoint)
 {
 	State s = fresh();
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP | GUESTDBG_USE_HW_BP;
 	s.eff_db[2] = 0x5000;
 	s.guest_debug_dr7 = 0x400 | exec_bp(2);
 	StepResult st = after_emulated_insn(s, {0x5000, false}, Knobs{});

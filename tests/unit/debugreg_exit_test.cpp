@@ -28,7 +28,7 @@ TEST(DebugregExit, Builders)
 {
 	for (int n = 0; n < 4; n++) {
 		const DebugExit e = exit_hw_breakpoint(n, 0x1000, 0x401);
-		EXPECT_EQ(e.exception, DB_VECTOR);
+		EXPECT_EQ(e.exception, VEC_DB);
 		EXPECT_EQ(e.dr6, 0xffff0ff0u | (1u << n));
 		EXPECT_EQ(e.pc, 0x1000u);
 		EXPECT_EQ(e.dr7, 0x401u);
@@ -36,7 +36,7 @@ TEST(DebugregExit, Builders)
 	EXPECT_EQ(exit_single_step(0x2000, 0x400).dr6, 0xffff4ff0u);
 	EXPECT_EQ(exit_general_detect(0x3000, 0x2400).dr6, 0xffff2ff0u);
 	const DebugExit bp = exit_sw_breakpoint(0x4000);
-	EXPECT_EQ(bp.exception, BP_VECTOR);
+	EXPECT_EQ(bp.exception, VEC_BP);
 	EXPECT_EQ(bp.pc, 0x4000u);
 }
 
@@ -50,9 +50,9 @@ struct VmxRow {
 
 TEST(DebugregExit, VmxTable)
 {
-	const uint32_t SS = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	const uint32_t HW = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
-	const uint32_t SW = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+	const uint32_t SS = GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP;
+	const uint32_t HW = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
+	const uint32_t SW = GUESTDBG_ENABLE | GUESTDBG_USE_SW_BP;
 	const VmxRow rows[] = {
 	    {"guest bp", 0, 0x2, DbAction::QueueDB, 0x2},
 	    {"guest ss", 0, DR6_BS, DbAction::QueueDB, DR6_BS},
@@ -110,7 +110,7 @@ Seed2020 run_seed_2020(const Knobs &k)
 
 	s.dr6 = 0xffff0ff2; // the guest's own DR6 after an earlier #DB on DR1
 	GuestDebugReq q{};
-	q.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP;
+	q.control = GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP | GUESTDBG_USE_HW_BP;
 	q.debugreg[7] = 0x400 | DR7_GD;
 	EXPECT_EQ(set_guest_debug(s, q, false, 0x2, g.linear_rip).err, 0);
 
@@ -155,7 +155,7 @@ TEST(DebugregSeed2020, VmxIsNotAffected)
 {
 	// The VMX exit qualification only has the causes of this #DB.
 	State s = fresh();
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP;
 	s.dr6 = 0xffff0ff2;
 	EXPECT_EQ(on_db_intercept_vmx(s, DR6_BS, 1).exit.dr6, 0xffff4ff0u);
 	EXPECT_EQ(on_db_intercept_vmx(s, DR6_BD, 2).exit.dr6, 0xffff2ff0u);

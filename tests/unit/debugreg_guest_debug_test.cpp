@@ -34,7 +34,7 @@ GuestDebugReq req(uint32_t control)
 }
 
 constexpr uint64_t RIP = 0xffffffff81000010;
-constexpr uint32_t EN = KVM_GUESTDBG_ENABLE;
+constexpr uint32_t EN = GUESTDBG_ENABLE;
 
 TEST(DebugregGuestDebug, UnknownControlBitsAreRejected)
 {
@@ -47,7 +47,7 @@ TEST(DebugregGuestDebug, UnknownControlBitsAreRejected)
 		EXPECT_EQ(s.switch_db_regs, before.switch_db_regs);
 	}
 	State s = fresh();
-	EXPECT_EQ(set_guest_debug(s, req(KVM_GUESTDBG_VALID_MASK), false, 0x2, RIP).err, 0);
+	EXPECT_EQ(set_guest_debug(s, req(GUESTDBG_VALID_MASK), false, 0x2, RIP).err, 0);
 }
 
 struct InjectRow {
@@ -59,7 +59,7 @@ struct InjectRow {
 
 TEST(DebugregGuestDebug, InjectTable)
 {
-	const uint32_t DB = KVM_GUESTDBG_INJECT_DB, BP = KVM_GUESTDBG_INJECT_BP;
+	const uint32_t DB = GUESTDBG_INJECT_DB, BP = GUESTDBG_INJECT_BP;
 	const InjectRow rows[] = {
 	    {EN | DB, false, 0, true, false},	   {EN | BP, false, 0, false, true},
 	    {EN | DB | BP, false, 0, true, false}, // #DB wins, like KVM
@@ -80,7 +80,7 @@ TEST(DebugregGuestDebug, FlagsWithoutEnableMeanOff)
 {
 	State s = fresh();
 	const GuestDebugResult r = set_guest_debug(
-	    s, req(KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_BLOCKIRQ), false,
+	    s, req(GUESTDBG_SINGLESTEP | GUESTDBG_USE_HW_BP | GUESTDBG_BLOCKIRQ), false,
 	    0x2, RIP);
 	EXPECT_EQ(r.err, 0);
 	EXPECT_EQ(s.guest_debug, 0u);
@@ -94,7 +94,7 @@ TEST(DebugregGuestDebug, UseHwBpTakesUserspaceRegisters)
 	s.db[0] = 0x1111; // the guest's own
 	s.dr7 = 0x401;
 	(void)update_dr7(s);
-	GuestDebugReq q = req(EN | KVM_GUESTDBG_USE_HW_BP);
+	GuestDebugReq q = req(EN | GUESTDBG_USE_HW_BP);
 	q.debugreg[0] = 0xa0;
 	q.debugreg[3] = 0xa3;
 	q.debugreg[6] = 0xdead; // ignored
@@ -132,7 +132,7 @@ TEST(DebugregGuestDebug, SingleStepForcesAndHidesTf)
 	State s = fresh();
 	const uint64_t rflags = 0x202; // IF
 	const GuestDebugResult r =
-	    set_guest_debug(s, req(EN | KVM_GUESTDBG_SINGLESTEP), false, rflags, RIP);
+	    set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP), false, rflags, RIP);
 	EXPECT_EQ(r.err, 0);
 	EXPECT_EQ(s.singlestep_rip, RIP);
 	EXPECT_EQ(r.rflags, rflags | X86_EFLAGS_TF);
@@ -152,7 +152,7 @@ TEST(DebugregGuestDebug, GuestTfSurvivesOtherDebugging)
 	State s = fresh();
 	const uint64_t rflags = 0x302; // guest single-steps itself
 	const GuestDebugResult r =
-	    set_guest_debug(s, req(EN | KVM_GUESTDBG_USE_SW_BP), false, rflags, RIP);
+	    set_guest_debug(s, req(EN | GUESTDBG_USE_SW_BP), false, rflags, RIP);
 	EXPECT_EQ(r.rflags, rflags);
 	EXPECT_TRUE(r.intercept_bp);
 	EXPECT_TRUE(intercept_bp(s));
@@ -161,10 +161,10 @@ TEST(DebugregGuestDebug, GuestTfSurvivesOtherDebugging)
 TEST(DebugregGuestDebug, BlockIrq)
 {
 	State s = fresh();
-	(void)set_guest_debug(s, req(EN | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_BLOCKIRQ), false,
+	(void)set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP | GUESTDBG_BLOCKIRQ), false,
 			      0x2, RIP);
 	EXPECT_TRUE(irq_injection_blocked(s));
-	(void)set_guest_debug(s, req(EN | KVM_GUESTDBG_SINGLESTEP), false, 0x2, RIP);
+	(void)set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP), false, 0x2, RIP);
 	EXPECT_FALSE(irq_injection_blocked(s));
 }
 
@@ -175,7 +175,7 @@ TEST(DebugregGuestDebug, SvmDr6IsResetWhenDebuggingStarts)
 	State s = fresh();
 	s.dr6 = 0xffff0ff2;
 	const GuestDebugResult r =
-	    set_guest_debug(s, req(EN | KVM_GUESTDBG_SINGLESTEP), false, 0x2, RIP);
+	    set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP), false, 0x2, RIP);
 	EXPECT_TRUE(r.push & PUSH_DR6);
 	EXPECT_EQ(hw_dr6(s, Vendor::Svm, Knobs{}), DR6_ACTIVE_LOW);
 	EXPECT_EQ(s.dr6, 0xffff0ff2u);
@@ -233,7 +233,7 @@ TEST(DebugregGuestDebug, SetDebugregsTable)
 TEST(DebugregGuestDebug, SetDebugregsUnderUseHwBpKeepsUserspaceRegisters)
 {
 	State s = fresh();
-	GuestDebugReq q = req(EN | KVM_GUESTDBG_USE_HW_BP);
+	GuestDebugReq q = req(EN | GUESTDBG_USE_HW_BP);
 	q.debugreg[0] = 0xa0;
 	q.debugreg[7] = 0x400;
 	(void)set_guest_debug(s, q, false, 0x2, RIP);

@@ -38,10 +38,10 @@ TEST(DebugregConstants, MatchTheManualsAndKvm)
 	EXPECT_EQ(DR6_ACTIVE_LOW | DR6_BD, 0xffff2ff0u);
 	EXPECT_EQ(DR6_BUS_LOCK, 0x800u);
 	EXPECT_EQ(DR6_RTM, 0x10000u);
-	EXPECT_EQ(KVM_GUESTDBG_VALID_MASK, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |
-					       KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_USE_HW_BP |
-					       KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP |
-					       KVM_GUESTDBG_BLOCKIRQ);
+	EXPECT_EQ(GUESTDBG_VALID_MASK, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP |
+					       GUESTDBG_USE_SW_BP | GUESTDBG_USE_HW_BP |
+					       GUESTDBG_INJECT_DB | GUESTDBG_INJECT_BP |
+					       GUESTDBG_BLOCKIRQ);
 	EXPECT_EQ(dr7_rw_len(2, DR7_RW_WRITE, DR7_LEN_4), 0x0d000000u);
 	EXPECT_EQ(dr7_rw(0x0d000000, 2), DR7_RW_WRITE);
 	EXPECT_EQ(dr7_len(0x0d000000, 2), DR7_LEN_4);
@@ -136,7 +136,7 @@ TEST(DebugregRules, SetDr0to3UnderUseHwBpLeavesEffDb)
 {
 	State s = fresh();
 	s.switch_db_regs = 0;
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	s.eff_db[1] = 0x5555;
 	const DrResult r = set_dr(s, 1, 0x7777, ctx());
 	EXPECT_EQ(r.action, DrAction::Done);
@@ -174,7 +174,7 @@ TEST(DebugregRules, GetDrTable)
 	s.dr6 = 0xffff0ff1;
 	s.dr7 = 0x401;
 	s.guest_debug_dr7 = 0x403;
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	struct {
 		int dr;
 		GuestCtx g;
@@ -207,7 +207,7 @@ struct Dr7Row {
 
 TEST(DebugregRules, UpdateDr7UsesEffectiveDr7)
 {
-	const uint32_t hw = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	const uint32_t hw = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	const Dr7Row rows[] = {
 	    {0, 0x400, 0, false},
 	    {0, 0x401, 0, true},
@@ -216,7 +216,7 @@ TEST(DebugregRules, UpdateDr7UsesEffectiveDr7)
 	    {0, 0x400, 0x402, false},		    // userspace dr7 ignored without USE_HW_BP
 	    {hw, 0x401, 0x400, false},		    // guest dr7 ignored with USE_HW_BP
 	    {hw, 0x400, 0x440, true},
-	    {KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, 0x404, 0x400, true},
+	    {GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP, 0x404, 0x400, true},
 	};
 	for (const auto &r : rows) {
 		State s = fresh();
@@ -228,7 +228,7 @@ TEST(DebugregRules, UpdateDr7UsesEffectiveDr7)
 		EXPECT_EQ((s.switch_db_regs & KVM_DEBUGREG_BP_ENABLED) != 0, r.bp_enabled)
 		    << std::hex << r.dr7 << " " << r.guest_debug_dr7;
 		EXPECT_EQ(effective_dr7(s),
-			  r.guest_debug & KVM_GUESTDBG_USE_HW_BP ? r.guest_debug_dr7 : r.dr7);
+			  r.guest_debug & GUESTDBG_USE_HW_BP ? r.guest_debug_dr7 : r.dr7);
 	}
 }
 
@@ -244,7 +244,7 @@ TEST(DebugregRules, UpdateDr0123)
 	EXPECT_EQ(s.switch_db_regs, KVM_DEBUGREG_RELOAD);
 
 	s.switch_db_regs = 0;
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	s.db[0] = 7;
 	EXPECT_EQ(update_dr0123(s), PUSH_NONE);
 	EXPECT_EQ(s.eff_db[0], 1u);
@@ -297,7 +297,7 @@ TEST(DebugregRules, ResetKeepsUserspaceHwBreakpoints)
 {
 	// 2012: guest debugging must survive a vCPU INIT.
 	State s = fresh();
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	s.eff_db[0] = 0xfeed;
 	s.guest_debug_dr7 = 0x401;
 	s.db[0] = 0x1;
@@ -341,14 +341,14 @@ TEST(DebugregRules, GeneralDetectQueuesDbForTheGuest)
 TEST(DebugregRules, GeneralDetectUnderUseHwBpExitsToUserspace)
 {
 	State s = fresh();
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	s.guest_debug_dr7 = 0x400 | DR7_GD;
 	(void)update_dr7(s);
 	GuestCtx g = ctx();
 	g.linear_rip = 0xffffffff81000000;
 	const DrResult r = set_dr(s, 0, 1, g);
 	EXPECT_EQ(r.action, DrAction::ExitDebug);
-	EXPECT_EQ(r.exit.exception, DB_VECTOR);
+	EXPECT_EQ(r.exit.exception, VEC_DB);
 	EXPECT_EQ(r.exit.dr6, 0xffff2ff0u);
 	EXPECT_EQ(r.exit.dr7, 0x400 | DR7_GD);
 	EXPECT_EQ(r.exit.pc, 0xffffffff81000000u);
@@ -356,7 +356,7 @@ TEST(DebugregRules, GeneralDetectUnderUseHwBpExitsToUserspace)
 
 	// The guest's own GD is not in hardware while userspace owns DR7.
 	State t = fresh();
-	t.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	t.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	t.guest_debug_dr7 = 0x400;
 	t.dr7 = 0x400 | DR7_GD;
 	EXPECT_EQ(check_mov_dr_gd(t, g).action, DrAction::Done);

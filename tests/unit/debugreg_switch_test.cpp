@@ -123,7 +123,7 @@ TEST(DebugregSwitch, PlanEntryCarriesEffectiveDr7)
 	s.dr7 = 0x401;
 	s.guest_debug_dr7 = 0x410;
 	EXPECT_EQ(plan_entry(s, Vendor::Vmx, false, Knobs{}).dr7, 0x401u);
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	EXPECT_EQ(plan_entry(s, Vendor::Svm, false, Knobs{}).dr7, 0x410u);
 }
 
@@ -192,7 +192,7 @@ TEST(DebugregSwitch, SyncPushes)
 TEST(DebugregSwitch, InterceptWithGuestDebuggingEmulates)
 {
 	State s = fresh();
-	s.guest_debug = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+	s.guest_debug = GUESTDBG_ENABLE | GUESTDBG_USE_SW_BP;
 	DrResult r = on_dr_intercept(s, 1, true, 0x1234, cpl0());
 	EXPECT_EQ(r.action, DrAction::Done);
 	EXPECT_EQ(s.db[1], 0x1234u);
