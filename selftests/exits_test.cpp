@@ -37,6 +37,7 @@ GUEST_LABEL_DECLARE(guest_mmio_read_1);
 GUEST_LABEL_DECLARE(guest_mmio_read_2);
 GUEST_LABEL_DECLARE(guest_mmio_read_4);
 GUEST_LABEL_DECLARE(guest_mmio_read_8);
+GUEST_DECLARE(guest_mmio_32);
 GUEST_DECLARE(guest_hlt);
 GUEST_LABEL_DECLARE(guest_hlt_after);
 GUEST_DECLARE(guest_ud2);
@@ -128,6 +129,15 @@ TEST(mmio_read_sizes_and_rip)
 		CHECK_MSG(r.rip == s.rip, "len %u: rip expected 0x%llx, got 0x%llx", s.len,
 			  (unsigned long long)s.rip, (unsigned long long)r.rip);
 	}
+}
+
+TEST(mmio_protected_mode_32)
+{
+	Guest g(Mode::Prot32, GUEST(guest_mmio_32));
+	CHECK_EQ(0x12345678ull, g.vcpu.expect_mmio_write(MMIO_GPA, 4));
+	g.vcpu.expect_mmio_read(MMIO_GPA + 4, 4, 0x9abcdef0);
+	CHECK_EQ(0x9abcdef0ull, g.vcpu.expect_out(PORT_REPORT, 4));
+	g.vcpu.expect_exit(KVM_EXIT_HLT);
 }
 
 TEST(hlt_exit_and_resume)

@@ -74,6 +74,15 @@ GUEST_LABEL(guest_mmio_read_8)
 	hlt
 GUEST_END(guest_mmio_read)
 
+/* MMIO in 32-bit protected mode (no paging): write, then read and report. */
+	.code32
+GUEST_BEGIN(guest_mmio_32)
+	movl	$0x12345678, MMIO_GPA
+	mov	MMIO_GPA + 4, %eax
+	out	%eax, $PORT_REPORT
+	hlt
+GUEST_END(guest_mmio_32)
+
 /* HLT, then a report: KVM_RUN after the HLT exit resumes after the HLT. */
 	.code64
 GUEST_BEGIN(guest_hlt)
