@@ -98,7 +98,7 @@ else
 	dev=/dev/kvm
 fi
 
-for tool in busybox cpio gzip depmod modinfo readelf strip xz; do
+for tool in busybox cpio gzip depmod modinfo readelf strip xz flock; do
 	command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup-host.sh)"
 done
 if [ "$vm" = qemu-svm ]; then
@@ -224,6 +224,13 @@ kofile() {
 
 # --- The initramfs -------------------------------------------------------------
 mkdir -p "$out"
+# Two runs with the same --out (e.g. two `make vmtest` at once) would clobber
+# each other's initramfs and logs: the second one waits.
+exec 9>"$out/.lock"
+if ! flock -n 9; then
+	echo "vmtest: waiting for another run using $out" >&2
+	flock 9
+fi
 rm -f "$out/serial.log" "$out/summary.tap" "$out/vm.log" "$out/.stats" "$out/boot.iso"
 stage=$out/initramfs
 rm -rf "$stage"
@@ -337,7 +344,7 @@ trap cleanup EXIT
 trap 'echo "vmtest: interrupted" >&2; exit 130' INT TERM
 
 t0=$SECONDS
-"${vmcmd[@]}" </dev/null >>"$out/vm.log" 2>&1 &
+"${vmcmd[@]}" </dev/null >>"$out/vm.log" 2>&1 9>&- &
 vmpid=$!
 
 # The report follows the serial log as it grows (Bochs runs take minutes).
