@@ -159,6 +159,28 @@ if [ "$load_ok" = 1 ]; then
 	fi
 fi
 
+# Unload what was loaded, last first: a reference leak or a complaint on the way
+# out is a bug too. Not when a test is stuck in the kernel (it pins the module);
+# a module a test already unloaded itself is skipped.
+if [ "$load_ok" = 1 ] && [ ! -e /tmp/stuck ]; then
+	rev=
+	for m in $VT_MODULES; do
+		rev="$m $rev"
+	done
+	gone=
+	for m in $rev; do
+		name=${m##*/}
+		name=${name%.ko}
+		[ -d "/sys/module/$name" ] || continue
+		if ! rmmod "$name"; then
+			fail "rmmod $name (refcount $(cat "/sys/module/$name/refcnt" 2>/dev/null))"
+			break
+		fi
+		gone="$gone $name"
+	done
+	[ -z "$gone" ] || say "unloaded$gone"
+fi
+
 # Kernel complaints since the modules were loaded, then new taint bits other
 # than O (12, out-of-tree module) and E (13, unsigned module).
 dmesg | awk -f /vmtest/complaints.awk | while IFS= read -r line; do
