@@ -30,7 +30,7 @@ vmdir=$root/scripts/vm
 
 usage() {
 	sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit 2
+	exit "${1:-2}"
 }
 
 die() {
@@ -66,7 +66,7 @@ while [ $# -gt 0 ]; do
 	--demo) demo=1 ;;
 	--icount) icount=1 ;;
 	--keep-initramfs) keep_initramfs=1 ;;
-	-h | --help) usage ;;
+	-h | --help) usage 0 ;;
 	*) die "unknown option $opt (see --help)" ;;
 	esac
 done
