@@ -8,6 +8,7 @@
 namespace dbgkvm {
 
 extern const Backend svm_backend;
+extern const Backend vmx_backend;
 
 namespace {
 const Backend *backend;
@@ -95,12 +96,21 @@ extern "C" int dbgkvm_core_init(void) noexcept
 	count_lock = dk_mutex_new();
 	if (!count_lock)
 		return -DK_ENOMEM;
-	Errno r = svm_backend.probe();
+	// Each backend's probe checks for its own vendor's hardware: the first that can
+	// run guests is used.
+	const Backend *const backends[] = {&vmx_backend, &svm_backend};
+	Errno r = -DK_ENODEV;
+	for (const Backend *b : backends) {
+		r = b->probe();
+		if (!r) {
+			backend = b;
+			break;
+		}
+	}
 	if (r) {
 		dk_mutex_delete(count_lock);
 		return static_cast<int>(r);
 	}
-	backend = &svm_backend;
 	dk_log_info("using the %s backend\n", backend->name);
 	return 0;
 }

@@ -137,6 +137,24 @@ DK_EXTERN_C void dk_trace_debug_exit(unsigned int vm, unsigned int vcpu, int cpu
 				     dk_u32 switch_db_regs, dk_u32 exception, dk_u64 pc,
 				     dk_u64 dr6, dk_u64 dr7) DK_NOEXCEPT;
 
+/* ---- VMX host support (glue/vmx_glue.c) ---- */
+/* Run fn(arg) on `cpu` with interrupts off and wait (smp_call_function_single); on
+ * the current CPU it runs directly. Negative errno if `cpu` is offline. */
+DK_EXTERN_C int dk_run_on_cpu(int cpu, void (*fn)(void *), void *arg) DK_NOEXCEPT;
+/* CR4.VMXE through the kernel's CR4 shadow. enable: -EBUSY if it is already set. */
+DK_EXTERN_C int dk_vmx_cr4_enable(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_vmx_cr4_disable(void) DK_NOEXCEPT;
+/* Host segment state a VM exit does not restore as the kernel needs it (KVM's
+ * vmx_prepare_switch_to_guest/host). Both with interrupts off. */
+struct dk_vmx_host {
+	dk_u64 fs_base, gs_base, kernel_gs_base;
+	unsigned short ds, es, fs, gs, ldt;
+};
+DK_EXTERN_C void dk_vmx_host_save(struct dk_vmx_host *h) DK_NOEXCEPT;
+DK_EXTERN_C void dk_vmx_host_restore(const struct dk_vmx_host *h) DK_NOEXCEPT;
+/* An NMI that caused a VM exit, raised again for the host (NMI IPI to this CPU). */
+DK_EXTERN_C void dk_vmx_self_nmi(void) DK_NOEXCEPT;
+
 /* ---- implemented in C++ ---- */
 DK_EXTERN_C int dbgkvm_core_init(void) DK_NOEXCEPT;
 DK_EXTERN_C void dbgkvm_core_exit(void) DK_NOEXCEPT;
@@ -156,5 +174,11 @@ DK_EXTERN_C int dbgkvm_cpu_offline(unsigned int cpu) DK_NOEXCEPT;
  * VMLOAD host; STGI. regs: the guest GPRs except RAX and RSP (in the VMCB), indexed by
  * x86 register number (0 = RAX slot unused, 4 = RSP slot unused). */
 DK_EXTERN_C void dbgkvm_svm_vmrun(dk_u64 vmcb_pa, dk_u64 *regs, dk_u64 host_save_pa) DK_NOEXCEPT;
+
+/* The VMX world switch (vmx/vmenter.S): writes HOST_RSP/HOST_RIP, loads the guest GPRs
+ * (regs[] by register number, RSP slot unused: it is in the VMCS), VMLAUNCH if
+ * !launched else VMRESUME. Returns 0 after a VM exit, 1 if the instruction failed
+ * (VMfailInvalid/VMfailValid: VM_INSTRUCTION_ERROR says why). Interrupts off. */
+DK_EXTERN_C int dbgkvm_vmx_vmenter(dk_u64 *regs, int launched) DK_NOEXCEPT;
 
 #endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+// The VMX backend's internal interface.
+#pragma once
+#include "core/arch.hpp"
+#include "dbgkvm_glue.h"
+#include "vmx/ept.hpp"
+
+namespace dbgkvm::vmx {
+
+class VmxVcpu;
+
+// What the capability MSRs allow, and the controls dbgkvm runs every guest with
+// (vmx_controls.cpp).
+struct Caps {
+	u32 revision;   // IA32_VMX_BASIC[30:0]: goes into the VMXON region and each VMCS
+	u32 pin, proc, proc2, exit, entry;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	u64 ept_vpid;   // IA32_VMX_EPT_VPID_CAP
+	bool vpid;      // "enable VPID" is on
+	bool invept_single;
+	bool load_pat;  // entry/exit controls load and save IA32_PAT
+	bool ia32e_entry_ok; // "IA-32e mode guest" may be 1
+};
+Errno read_caps(Caps *c); // -DK_ENODEV with one log line when VMX is unusable
+const Caps &caps();
+
+// Per physical CPU. `loaded` lists every VMCS that is active on this CPU (VMPTRLDed
+// and not VMCLEARed since); it changes only on this CPU with interrupts off.
+struct PerCpu {
+	void *vmxon;
+	u64 vmxon_pa;
+	bool on;
+	u64 current_vmcs; // the VMCS pointer as VMPTRLD left it, 0: none
+	VmxVcpu *loaded;
+	u64 host_star, host_lstar, host_cstar, host_sfmask;
+};
+PerCpu *percpu(unsigned cpu);
+
+u16 vpid_alloc(); // 0: none left (the vCPU then runs with VPID 0... see vmx_cpu.cpp)
+void vpid_free(u16 vpid);
+void flush_ept(u64 eptp);
+// CR0/CR4 bits that VMX fixes and the guest therefore sees through the read shadows,
+// and the value the hardware register gets for a guest value (vmx_vcpu.cpp).
+u64 cr0_mask();
+u64 cr0_hw(u64 v);
+u64 cr4_mask();
+u64 cr4_hw(u64 v); // INVEPT for this EPTP (or all contexts) on this CPU
+
+class VmxVm final : public ArchVm {
+public:
+	ArchVcpu *create_vcpu(unsigned int id) override;
+	Errno map(u64 gpa, u64 hpa, bool writable) override;
+	void unmap_all() override;
+	Errno init() { return ept.init(); }
+
+	Ept ept;
+	unsigned long tlb_gen = 1;
+};
+
+// Exit information read while the VMCS is still current and interrupts are off.
+struct ExitInfo {
+	u32 reason;
+	u32 intr_info, intr_error;
+	u32 idt_info, idt_error;
+	u32 insn_len;
+	u64 qual;
+	u64 gpa;
+	bool vmfail;   // VMLAUNCH/VMRESUME itself failed: reason is VM_INSTRUCTION_ERROR
+};
+
+class VmxVcpu final : public ArchVcpu {
+public:
+	VmxVcpu(VmxVm &vm) : vm_(vm) {}
+	~VmxVcpu() override;
+	Errno init();
+
+	void load(int cpu) override;
+	void put() override;
+	u64 reg(Reg r) override;
+	void set_reg(Reg r, u64 v) override;
+	void get_sregs(kvm_sregs &s) override;
+	void set_sregs(const kvm_sregs &s) override;
+	ArchExit run() override;
+	void queue_exception(u8 vector, bool has_error, u32 error) override;
+	Errno get_msr(u32 index, u64 *val) override;
+	Errno set_msr(u32 index, u64 val) override;
+	void reset() override;
+
+	// What the debug-register model asks of a backend. Declared without `override`
+	// until that interface is in core/arch.hpp (then they override it).
+	void push_debug(u32 push);
+	void set_bp_intercept(bool on);
+	u64 cs_base();
+	int cpl();
+	u64 cr4();
+	bool movss_shadow();
+	bool event_pending();
+
+	// The per-CPU list of active VMCSs, and VMCLEAR on the CPU that holds this one.
+	static void clear_on_this_cpu(void *vcpu) noexcept;
+	static void clear_all_on_this_cpu(PerCpu &pc);
+
+private:
+	void do_reset();
+	void setup_controls();
+	void write_host_state(int cpu);
+	void set_efer(u64 efer);
+	void save_idt_vectoring(const ExitInfo &x);
+	ArchExit decode_exit(const ExitInfo &x);
+	ArchExit handle_exception(const ExitInfo &x);
+	ArchExit handle_cr(const ExitInfo &x);
+	ArchExit handle_dr(const ExitInfo &x);
+	u64 next_rip(const ExitInfo &x);
+	bool skip(const ExitInfo &x);
+	bool guest_64bit();
+
+	VmxVm &vm_;
+	void *vmcs_ = nullptr;
+	u64 vmcs_pa_ = 0;
+	dk_fpu *fpu_ = nullptr;
+	u16 vpid_ = 0;
+	int cpu_ = -1;        // CPU where the VMCS is active, -1 after VMCLEAR
+	bool launched_ = false; // VMRESUME, not VMLAUNCH (the VMCS's launch state)
+	bool loaded_ = false;   // between load() and put()
+	bool controls_set_ = false;
+	int host_cpu_ = -1;     // the per-CPU host state in the VMCS is this CPU's
+	VmxVcpu *next_ = nullptr, *prev_ = nullptr; // PerCpu::loaded
+	int flushed_cpu_ = -1;  // CPU of the last INVEPT for this vCPU
+	unsigned long tlb_gen_ = 0;
+
+	u64 gprs_[16] = {};     // RSP lives in the VMCS
+	u64 cr2_ = 0;           // not in the VMCS: switched around entry
+	u64 cr8_ = 0;           // the virtual TPR (CR8 loads and stores exit)
+	// Not in the VMCS: switched around each entry (vmx_msr.cpp).
+	u64 star_ = 0, lstar_ = 0, cstar_ = 0, sfmask_ = 0, kernel_gs_base_ = 0;
+	u64 pat_ = 0x0007040600070406ULL; // when the controls cannot load IA32_PAT
+	// The guest's debug registers, virtual for now (handle_dr).
+	u64 db_[4] = {}, dr6_ = 0xffff0ff0, dr7_ = 0x400;
+	// The event to inject at the next entry (VM_ENTRY_INTR_INFO), 0: none.
+	u32 event_ = 0, event_err_ = 0, event_len_ = 0;
+};
+
+} // namespace dbgkvm::vmx

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+// The VM-execution, VM-exit and VM-entry controls, built from the VMX capability MSRs
+// (SDM Vol. 3, Appendix A; 25.6-25.8 for what each control does).
+#include "dbgkvm_glue.h"
+#include "vmx/vmx.hpp"
+
+namespace dbgkvm::vmx {
+
+namespace {
+constexpr u32 MSR_IA32_VMX_BASIC = 0x480, MSR_IA32_VMX_PINBASED_CTLS = 0x481,
+	      MSR_IA32_VMX_PROCBASED_CTLS = 0x482, MSR_IA32_VMX_EXIT_CTLS = 0x483,
+	      MSR_IA32_VMX_ENTRY_CTLS = 0x484, MSR_IA32_VMX_CR0_FIXED0 = 0x486,
+	      MSR_IA32_VMX_CR0_FIXED1 = 0x487, MSR_IA32_VMX_CR4_FIXED0 = 0x488,
+	      MSR_IA32_VMX_CR4_FIXED1 = 0x489, MSR_IA32_VMX_PROCBASED_CTLS2 = 0x48b,
+	      MSR_IA32_VMX_EPT_VPID_CAP = 0x48c, MSR_IA32_VMX_TRUE_PINBASED_CTLS = 0x48d,
+	      MSR_IA32_VMX_TRUE_PROCBASED_CTLS = 0x48e, MSR_IA32_VMX_TRUE_EXIT_CTLS = 0x48f,
+	      MSR_IA32_VMX_TRUE_ENTRY_CTLS = 0x490;
+
+// Pin-based (25.6.1).
+constexpr u32 PIN_EXT_INTR = bit(0), PIN_NMI = bit(3);
+// Primary processor-based (25.6.2).
+constexpr u32 PROC_TSC_OFFSET = bit(3), PROC_HLT = bit(7), PROC_MWAIT = bit(10),
+	      PROC_CR8_LOAD = bit(19), PROC_CR8_STORE = bit(20), PROC_MOV_DR = bit(23),
+	      PROC_UNCOND_IO = bit(24), PROC_MONITOR = bit(29), PROC_SECONDARY = u32(bit(31));
+// Secondary processor-based (25.6.2).
+constexpr u32 PROC2_EPT = bit(1), PROC2_RDTSCP = bit(3), PROC2_VPID = bit(5),
+	      PROC2_WBINVD = bit(6), PROC2_UNRESTRICTED = bit(7);
+// VM-exit (25.7.1).
+constexpr u32 EXIT_SAVE_DEBUG = bit(2), EXIT_HOST_64 = bit(9), EXIT_SAVE_PAT = bit(18),
+	      EXIT_LOAD_PAT = bit(19), EXIT_SAVE_EFER = bit(20), EXIT_LOAD_EFER = bit(21);
+// VM-entry (25.8.1).
+constexpr u32 ENTRY_LOAD_DEBUG = bit(2), ENTRY_IA32E = bit(9), ENTRY_LOAD_PAT = bit(14),
+	      ENTRY_LOAD_EFER = bit(15);
+// IA32_VMX_EPT_VPID_CAP (Appendix A.10).
+constexpr u64 EPT_WALK_4 = bit(6), EPT_WB = bit(14), EPT_INVEPT = bit(20),
+	      EPT_INVEPT_SINGLE = bit(25), EPT_INVEPT_ALL = bit(26);
+
+Caps g_caps;
+
+// A control MSR says in its low half which bits must be 1 (allowed 0-settings) and in
+// its high half which may be 1 (A.3-A.5). `want` bits are set where allowed; `need`
+// bits must be allowed, else the control cannot be used.
+bool adjust(u32 msr, u32 want, u32 need, u32 *out, const char *what)
+{
+	u64 v = 0;
+	if (dk_rdmsr_safe(msr, &v))
+		return false;
+	u32 must = u32(v), may = u32(v >> 32);
+	if (need & ~may) {
+		dk_log_warn("VMX %s controls lack 0x%x: not supported\n", what, need & ~may);
+		return false;
+	}
+	*out = (want & may) | must;
+	return true;
+}
+
+bool cpu_has_vmx()
+{
+	u32 a, b, c, d;
+	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	return c & bit(5);
+}
+} // namespace
+
+const Caps &caps()
+{
+	return g_caps;
+}
+
+Errno read_caps(Caps *out)
+{
+	if (!cpu_has_vmx())
+		return -DK_ENODEV; // not an Intel CPU with VMX: quietly let another backend try
+	Caps c{};
+	u64 basic = 0;
+	if (dk_rdmsr_safe(MSR_IA32_VMX_BASIC, &basic))
+		return -DK_ENODEV;
+	c.revision = u32(basic) & 0x7fffffff;
+	// A VMCS region is at most 4 KiB (A.1); dbgkvm gives each one page.
+	if (((basic >> 32) & 0x1fff) > DK_PAGE_SIZE) {
+		dk_log_warn("VMX: VMCS region larger than a page\n");
+		return -DK_ENODEV;
+	}
+	// Bit 55: the TRUE_* MSRs report which default-1 controls may in fact be 0 (A.2).
+	const bool tru = basic & bit(55);
+
+	bool ok = adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
+			 PIN_EXT_INTR | PIN_NMI, PIN_EXT_INTR | PIN_NMI, &c.pin, "pin-based");
+	ok = ok && adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_CR8_LOAD |
+				  PROC_CR8_STORE | PROC_MOV_DR | PROC_UNCOND_IO | PROC_MONITOR |
+				  PROC_SECONDARY,
+			  PROC_HLT | PROC_MOV_DR | PROC_UNCOND_IO | PROC_SECONDARY, &c.proc,
+			  "processor-based");
+	if (!ok)
+		return -DK_ENODEV;
+	// "Use MSR bitmaps" and "use I/O bitmaps" stay 0: every RDMSR/WRMSR exits (25.1.3)
+	// and, with "unconditional I/O exiting", every IN/OUT/INS/OUTS.
+	c.proc &= ~(u32(bit(28)) | u32(bit(25)));
+	u64 p2 = 0;
+	dk_rdmsr_safe(MSR_IA32_VMX_PROCBASED_CTLS2, &p2);
+	if (!(p2 >> 32 & PROC2_UNRESTRICTED)) {
+		dk_log_warn("VMX without unrestricted guest is not supported (real-mode guests need it)\n");
+		return -DK_ENODEV;
+	}
+	if (!(p2 >> 32 & PROC2_EPT)) {
+		dk_log_warn("VMX without EPT is not supported\n");
+		return -DK_ENODEV;
+	}
+	if (!adjust(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_EPT | PROC2_RDTSCP | PROC2_VPID |
+						  PROC2_WBINVD | PROC2_UNRESTRICTED,
+		    PROC2_EPT | PROC2_UNRESTRICTED, &c.proc2, "secondary"))
+		return -DK_ENODEV;
+	c.vpid = c.proc2 & PROC2_VPID;
+
+	if (!adjust(tru ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
+		    EXIT_SAVE_DEBUG | EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+			    EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+		    EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER, &c.exit, "VM-exit"))
+		return -DK_ENODEV;
+	c.exit &= ~u32(bit(15)); // "acknowledge interrupt on exit" 0: the IRQ stays pending
+	u64 entry_msr = 0;
+	dk_rdmsr_safe(tru ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS, &entry_msr);
+	c.ia32e_entry_ok = entry_msr >> 32 & ENTRY_IA32E;
+	if (!adjust(tru ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
+		    ENTRY_LOAD_DEBUG | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER, ENTRY_LOAD_EFER, &c.entry,
+		    "VM-entry"))
+		return -DK_ENODEV;
+	c.entry &= ~ENTRY_IA32E; // follows the guest's EFER.LMA (VmxVcpu::set_efer)
+	c.load_pat = (c.entry & ENTRY_LOAD_PAT) && (c.exit & EXIT_LOAD_PAT) &&
+		     (c.exit & EXIT_SAVE_PAT);
+	if (!c.load_pat) {
+		c.entry &= ~ENTRY_LOAD_PAT;
+		c.exit &= ~(EXIT_LOAD_PAT | EXIT_SAVE_PAT);
+	}
+
+	dk_rdmsr_safe(MSR_IA32_VMX_EPT_VPID_CAP, &c.ept_vpid);
+	if ((c.ept_vpid & (EPT_WALK_4 | EPT_WB | EPT_INVEPT)) != (EPT_WALK_4 | EPT_WB | EPT_INVEPT) ||
+	    !(c.ept_vpid & (EPT_INVEPT_SINGLE | EPT_INVEPT_ALL))) {
+		dk_log_warn("VMX: EPT lacks 4-level walks, write-back tables or INVEPT\n");
+		return -DK_ENODEV;
+	}
+	c.invept_single = c.ept_vpid & EPT_INVEPT_SINGLE;
+
+	dk_rdmsr_safe(MSR_IA32_VMX_CR0_FIXED0, &c.cr0_fixed0);
+	dk_rdmsr_safe(MSR_IA32_VMX_CR0_FIXED1, &c.cr0_fixed1);
+	dk_rdmsr_safe(MSR_IA32_VMX_CR4_FIXED0, &c.cr4_fixed0);
+	dk_rdmsr_safe(MSR_IA32_VMX_CR4_FIXED1, &c.cr4_fixed1);
+	*out = c;
+	g_caps = c;
+	return 0;
+}
+
+} // namespace dbgkvm::vmx

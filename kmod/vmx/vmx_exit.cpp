@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+// From a VMX exit reason to what it means (SDM Vol. 3, 27.2 "Recording VM-Exit
+// Information", Appendix C). VMX reports the length of the instruction that exited
+// (27.2.5), so every instruction exit gives the core its next RIP.
+#include "dbgkvm_glue.h"
+#include "vmx/vmcs_fields.hpp"
+#include "vmx/vmx.hpp"
+#include "vmx/vmx_insn.hpp"
+
+namespace dbgkvm::vmx {
+
+namespace {
+constexpr u8 VEC_DB = 1, VEC_UD = 6, VEC_GP = 13, VEC_AC = 17;
+constexpr u64 CR4_DE = bit(3);
+
+// I/O exit qualification (Table 27-5).
+constexpr u64 IO_SIZE_MASK = 7, IO_IN = bit(3), IO_STRING = bit(4);
+// EPT violation exit qualification (Table 27-7): the access, and what the entry allowed.
+constexpr u64 EPT_WRITE = bit(1), EPT_FETCH = bit(2), EPT_PERMS = bit(3) | bit(4) | bit(5);
+
+ArchExit unhandled(u64 code)
+{
+	ArchExit e{};
+	e.kind = ExitKind::Unhandled;
+	e.code = code;
+	e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	return e;
+}
+
+ArchExit cont(u64 code)
+{
+	ArchExit e{};
+	e.kind = ExitKind::Continue;
+	e.code = code;
+	return e;
+}
+} // namespace
+
+u64 VmxVcpu::next_rip(const ExitInfo &x)
+{
+	u64 rip = vmread(GUEST_RIP) + x.insn_len;
+	return guest_64bit() ? rip : rip & 0xffffffff;
+}
+
+bool VmxVcpu::skip(const ExitInfo &x)
+{
+	set_reg(RIP, next_rip(x));
+	return true;
+}
+
+ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
+{
+	ArchExit e{};
+	e.code = x.reason;
+	if (x.vmfail || (x.reason & EXIT_REASON_FAILED_ENTRY)) {
+		// VMfailValid: the VM-instruction error number; a failed entry after the
+		// guest-state checks (26.7-26.8): the exit reason with bit 31. KVM reports
+		// both as KVM_EXIT_FAIL_ENTRY.
+		e.kind = ExitKind::FailEntry;
+		return e;
+	}
+	switch (x.reason & 0xffff) {
+	case EXIT_EXCEPTION_NMI:
+		return handle_exception(x);
+	case EXIT_EXTERNAL_INTERRUPT:
+	case EXIT_INIT:
+	case EXIT_IO_SMI:
+	case EXIT_OTHER_SMI:
+		// The host's interrupt was taken when interrupts came back on.
+		return cont(x.reason);
+	case EXIT_TRIPLE_FAULT:
+		// Start over from the reset state, as KVM does (handle_triple_fault).
+		do_reset();
+		e.kind = ExitKind::Shutdown;
+		return e;
+	case EXIT_CPUID:
+		e.kind = ExitKind::Cpuid;
+		break;
+	case EXIT_HLT:
+		e.kind = ExitKind::Hlt;
+		break;
+	case EXIT_MSR_READ:
+		e.kind = ExitKind::Rdmsr;
+		break;
+	case EXIT_MSR_WRITE:
+		e.kind = ExitKind::Wrmsr;
+		break;
+	case EXIT_INVD:
+	case EXIT_WBINVD:
+		e.kind = ExitKind::Skip;
+		break;
+	case EXIT_IO_INSTRUCTION:
+		if (x.qual & IO_STRING)
+			return unhandled(x.reason); // INS/OUTS: not implemented yet
+		e.kind = ExitKind::Io;
+		e.in = x.qual & IO_IN;
+		e.port = u16(x.qual >> 16);
+		e.size = u8((x.qual & IO_SIZE_MASK) + 1); // 0, 1, 3: 1, 2, 4 bytes
+		break;
+	case EXIT_CR_ACCESS:
+		return handle_cr(x);
+	case EXIT_DR_ACCESS:
+		return handle_dr(x);
+	case EXIT_EPT_VIOLATION:
+		e.kind = ExitKind::NptFault;
+		e.gpa = x.gpa;
+		e.error = ((x.qual & EPT_PERMS) ? u64{NPT_ERR_PRESENT} : 0) |
+			  ((x.qual & EPT_WRITE) ? u64{NPT_ERR_WRITE} : 0) |
+			  ((x.qual & EPT_FETCH) ? u64{NPT_ERR_FETCH} : 0);
+		return e;
+	case EXIT_GETSEC:
+	case EXIT_VMCALL:
+	case EXIT_VMCLEAR:
+	case EXIT_VMLAUNCH:
+	case EXIT_VMPTRLD:
+	case EXIT_VMPTRST:
+	case EXIT_VMREAD:
+	case EXIT_VMRESUME:
+	case EXIT_VMWRITE:
+	case EXIT_VMXOFF:
+	case EXIT_VMXON:
+	case EXIT_INVEPT:
+	case EXIT_INVVPID:
+	case EXIT_VMFUNC:
+	case EXIT_INVPCID:
+	case EXIT_MONITOR:
+	case EXIT_MWAIT:
+	case EXIT_XSETBV:
+		// No nested VMX, no MONITOR/MWAIT, no XSAVE for the guest: #UD (as on SVM).
+		queue_exception(VEC_UD, false, 0);
+		return cont(x.reason);
+	default: // EPT misconfiguration, task switch, ...
+		return unhandled(x.reason);
+	}
+	e.next_rip = next_rip(x);
+	e.next_rip_valid = true;
+	return e;
+}
+
+// Exceptions in the exception bitmap (#DB, #AC) and NMIs (already re-raised in run()).
+ArchExit VmxVcpu::handle_exception(const ExitInfo &x)
+{
+	if (!(x.intr_info & INTR_INFO_VALID))
+		return unhandled(x.reason);
+	u32 type = (x.intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	u8 vector = x.intr_info & INTR_INFO_VECTOR_MASK;
+	if (type == INTR_TYPE_NMI)
+		return cont(x.reason);
+	if (vector == VEC_DB) {
+		// #DB is always intercepted, so a guest cannot loop the CPU on it
+		// (CVE-2015-8104). A #DB that exits does not write DR6: the exit qualification
+		// holds its B0-B3/BD/BS bits (27.1, Table 27-1). Merge them into the guest's DR6
+		// as KVM's kvm_deliver_exception_payload does, and give the #DB back.
+		constexpr u64 DR6_ACTIVE_LOW = 0xffff0ff0;
+		u64 payload = x.qual & (0xf | bit(13) | bit(14) | bit(16));
+		dr6_ = ((dr6_ & ~u64{0xf}) | DR6_ACTIVE_LOW | payload) ^ (payload & DR6_ACTIVE_LOW);
+		if (type == INTR_TYPE_PRIV_SW_EXCEPTION) { // ICEBP (INT1): after the instruction
+			if (!(event_ & INTR_INFO_VALID)) {
+				event_ = INTR_INFO_VALID | (INTR_TYPE_PRIV_SW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
+					 VEC_DB;
+				event_len_ = x.insn_len;
+			}
+		} else {
+			queue_exception(VEC_DB, false, 0);
+		}
+		return cont(x.reason);
+	}
+	if (vector == VEC_AC) {
+		queue_exception(VEC_AC, true, x.intr_error);
+		return cont(x.reason);
+	}
+	return unhandled(x.reason);
+}
+
+// Control-register accesses (exit qualification: Table 27-3). They exit only when the
+// guest writes a CR0/CR4 bit that VMX fixes with a value that differs from the read
+// shadow (25.1.3), or touches CR8 (no TPR shadow: the TPR is virtual), or CR3 when the
+// processor forces CR3 exiting (no TRUE controls).
+ArchExit VmxVcpu::handle_cr(const ExitInfo &x)
+{
+	const unsigned cr = x.qual & 15, access = (x.qual >> 4) & 3;
+	const Reg gpr = static_cast<Reg>((x.qual >> 8) & 15);
+	const bool long64 = guest_64bit();
+	if (access == 0) { // MOV to CR
+		u64 v = reg(gpr);
+		if (!long64)
+			v &= 0xffffffff;
+		switch (cr) {
+		case 0:
+			// Only the read shadow differs: make it the new value and let the guest
+			// run the instruction again. It then does not exit, and the processor
+			// does the rest itself (PE/PG, EFER.LMA, PDPTEs...). NE stays 1 inside.
+			if (v >> 32 || ((v & bit(31)) && !(v & 1)) || ((v & bit(29)) && !(v & bit(30)))) {
+				queue_exception(VEC_GP, true, 0);
+				return cont(x.reason);
+			}
+			vmwrite(CR0_READ_SHADOW, v);
+			return cont(x.reason);
+		case 4:
+			// VMXE (CPUID offers no VMX) and bits VMX cannot hold: #GP.
+			if (v & cr4_mask()) {
+				queue_exception(VEC_GP, true, 0);
+				return cont(x.reason);
+			}
+			vmwrite(CR4_READ_SHADOW, v);
+			return cont(x.reason);
+		case 3:
+			vmwrite(GUEST_CR3, v);
+			flushed_cpu_ = -1;
+			break;
+		case 8:
+			if (v >> 4) {
+				queue_exception(VEC_GP, true, 0);
+				return cont(x.reason);
+			}
+			cr8_ = v;
+			break;
+		default:
+			return unhandled(x.reason);
+		}
+	} else if (access == 1) { // MOV from CR
+		if (cr == 3)
+			set_reg(gpr, vmread(GUEST_CR3));
+		else if (cr == 8)
+			set_reg(gpr, cr8_);
+		else
+			return unhandled(x.reason);
+	} else {
+		return unhandled(x.reason); // CLTS, LMSW: never exit with these masks
+	}
+	skip(x);
+	return cont(x.reason);
+}
+
+// MOV to/from DRn (Table 27-4). Until the debug-register model takes over, the guest's
+// debug registers are virtual: reads give back what was written (with DR6/DR7's fixed
+// bits, as KVM keeps them), and GUEST_DR7 stays 0x400, so no hardware breakpoint is
+// armed for the guest and the host's DR0-DR3 are never exposed or changed.
+ArchExit VmxVcpu::handle_dr(const ExitInfo &x)
+{
+	unsigned dr = x.qual & 7;
+	const bool from = x.qual & bit(4);
+	const Reg gpr = static_cast<Reg>((x.qual >> 8) & 15);
+	if (dr == 4 || dr == 5) {
+		if (cr4() & CR4_DE) { // DR4/DR5 are reserved with CR4.DE (SDM Vol. 3, 18.2.2)
+			queue_exception(VEC_UD, false, 0);
+			return cont(x.reason);
+		}
+		dr += 2;
+	}
+	if (from) {
+		u64 v = dr < 4 ? db_[dr] : dr == 6 ? dr6_ : dr7_;
+		set_reg(gpr, guest_64bit() ? v : v & 0xffffffff);
+	} else {
+		u64 v = reg(gpr);
+		if (!guest_64bit())
+			v &= 0xffffffff;
+		if (dr >= 6 && (v >> 32)) {
+			queue_exception(VEC_GP, true, 0);
+			return cont(x.reason);
+		}
+		if (dr < 4)
+			db_[dr] = v;
+		else if (dr == 6)
+			dr6_ = (v & 0xe80f) | 0xffff0ff0;
+		else
+			dr7_ = (v & 0xffff2bff) | 0x400;
+	}
+	skip(x);
+	return cont(x.reason);
+}
+
+} // namespace dbgkvm::vmx
