@@ -99,6 +99,7 @@ TEST(set_guest_debug_unknown_control_bits_einval)
 	Vcpu v(vm, 0);
 	/* Every bit outside KVM_GUESTDBG_VALID_MASK, alone and with ENABLE. */
 	std::string accepted;
+	int naccepted = 0;
 	for (int bit = 0; bit < 32; bit++) {
 		uint32_t c = 1u << bit;
 		if (c & GUESTDBG_VALID_MASK)
@@ -106,6 +107,8 @@ TEST(set_guest_debug_unknown_control_bits_einval)
 		for (uint32_t ctl : {c, c | GUESTDBG_ENABLE}) {
 			int r = set_guest_debug(v, ctl);
 			if (r == -EINVAL)
+				continue;
+			if (naccepted++ >= 4)
 				continue;
 			accepted += tap::format(" 0x%x (%s)", ctl,
 						r ? tap::errno_name(-r).c_str() : "success");
@@ -120,10 +123,14 @@ TEST(set_guest_debug_unknown_control_bits_einval)
 		 * ("userspace should not set bits outside the mask").
 		 */
 		if (is_kvm())
-			tap::diag("KVM accepts control bits outside 0x1f0003:%s", accepted.c_str());
+			tap::diag(
+			    "KVM accepts %d of 58 controls with bits outside 0x1f0003, e.g.%s",
+			    naccepted, accepted.c_str());
 		else
-			FAIL("control bits outside KVM_GUESTDBG_VALID_MASK must be EINVAL; got:%s",
-			     accepted.c_str());
+			FAIL(
+			    "control bits outside KVM_GUESTDBG_VALID_MASK must be EINVAL; %d of 58 "
+			    "were not, e.g.%s",
+			    naccepted, accepted.c_str());
 	}
 	/* The valid ones (no INJECT_*: those queue an exception) are accepted. */
 	CHECK_EQ(0, set_guest_debug(v, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP | GUESTDBG_USE_SW_BP |
@@ -144,7 +151,8 @@ TEST(inject_db_bp_ebusy_while_pending_and_delivered)
 	g.vcpu.expect_out(PORT_REPORT, 4);
 	auto l = g.log();
 	CHECK_MSG(l.size() == 1 && l[0].vector == DB_VECTOR,
-		  "INJECT_DB: expected one #DB in the guest's handler; %s", g.describe_log().c_str());
+		  "INJECT_DB: expected one #DB in the guest's handler; %s",
+		  g.describe_log().c_str());
 	/* No payload: DR6 is left as it was (reset value). */
 	CHECK_MSG(l[0].dr6_or_err == DR6_ACTIVE_LOW, "INJECT_DB: DR6 in the handler %s, want %s",
 		  hex(l[0].dr6_or_err).c_str(), hex(DR6_ACTIVE_LOW).c_str());
@@ -208,7 +216,7 @@ TEST(debugregs_round_trip)
 	const uint64_t db[4] = {0x1000, 0x7fff12345678, 0xffff800000001234, 0xfffffffffffffff0};
 	for (int i = 0; i < 4; i++)
 		d.db[i] = db[i];
-	d.dr6 = 0xffff4ff3;		   /* BS, B0, B1 */
+	d.dr6 = 0xffff4ff3;		    /* BS, B0, B1 */
 	d.dr7 = 0x400 | 0xd0000 | dr7_g(0); /* DR0: 4-byte write watchpoint */
 	set_debugregs(v, d);
 	kvm_debugregs got = get_debugregs(v);
@@ -242,8 +250,9 @@ TEST(sw_bp_int3_exits_with_use_sw_bp)
 		     target().c_str());
 	if (r->exit_reason != KVM_EXIT_DEBUG || r->debug.arch.exception != BP_VECTOR ||
 	    r->debug.arch.pc != GPA(ud_int3))
-		g.fail_exit(tap::format("KVM_EXIT_DEBUG exception 3 pc %s", hex(GPA(ud_int3)).c_str())
-				.c_str());
+		g.fail_exit(
+		    tap::format("KVM_EXIT_DEBUG exception 3 pc %s", hex(GPA(ud_int3)).c_str())
+			.c_str());
 	CHECK_EQ((uint64_t)0, g.count());
 	/* Without USE_SW_BP the INT3 goes to the guest's own #BP handler (RIP after it). */
 	xset_guest_debug(g.vcpu, 0);
@@ -347,9 +356,10 @@ TEST(gd_with_use_hw_bp_exits_on_mov_dr)
 	if (r->exit_reason != KVM_EXIT_DEBUG || r->debug.arch.exception != DB_VECTOR ||
 	    r->debug.arch.pc != GPA(ud_gd) || r->debug.arch.dr6 != (DR6_ACTIVE_LOW | DR6_BD) ||
 	    r->debug.arch.dr7 != (DR7_FIXED_1 | DR7_GD))
-		g.fail_exit(tap::format("KVM_EXIT_DEBUG exception 1 pc %s dr6 0xffff2ff0 dr7 0x2400",
-					hex(GPA(ud_gd)).c_str())
-				.c_str());
+		g.fail_exit(
+		    tap::format("KVM_EXIT_DEBUG exception 1 pc %s dr6 0xffff2ff0 dr7 0x2400",
+				hex(GPA(ud_gd)).c_str())
+			.c_str());
 	CHECK_EQ(GPA(ud_gd), g.vcpu.rip());
 }
 

@@ -89,8 +89,8 @@ static void vcpu_thread(SwitchGuest *s, uint64_t passes, std::atomic<bool> *stop
 			}
 			if (r->exit_reason == KVM_EXIT_IO && r->io.port == PORT_DONE)
 				return;
-			s->error = "unexpected exit " + g.vcpu.describe_exit() + "; " +
-				   g.describe_log();
+			s->error =
+			    "unexpected exit " + g.vcpu.describe_exit() + "; " + g.describe_log();
 			return;
 		}
 	} catch (const tap::Failure &f) {
@@ -120,15 +120,15 @@ static void check_guests(std::vector<SwitchGuest> &gs)
 		for (int n = 0; n < 4; n++) {
 			uint64_t hits = g.u64(DBG_BHITS + 8 * n);
 			CHECK_MSG(hits == passes,
-				  "guest %zu: DR%d (slot %s) hit %llu times in %llu passes: %s", k, n,
-				  hex(sled + 16 * (4 * k + n)).c_str(), (unsigned long long)hits,
+				  "guest %zu: DR%d (slot %s) hit %llu times in %llu passes: %s", k,
+				  n, hex(sled + 16 * (4 * k + n)).c_str(), (unsigned long long)hits,
 				  (unsigned long long)passes,
 				  hits < passes ? "missed breakpoints (stale DR0-3 loaded?)"
 						: "extra hits");
 		}
 		CHECK_MSG(g.u64(DBG_WRONG) == 0,
 			  "guest %zu: %llu #DBs at a RIP that is not its own breakpoint (another "
-			  "vCPU's or the host's DR0-3 were live in the guest); first: %s",
+			  "vCPU's or the host's DR0-3 were live in the guest); %s",
 			  k, (unsigned long long)g.u64(DBG_WRONG), g.describe_log().c_str());
 		CHECK_MSG(g.count() == 4 * passes, "guest %zu: %llu exceptions for %llu passes", k,
 			  (unsigned long long)g.count(), (unsigned long long)passes);
@@ -139,7 +139,7 @@ TEST(seed000_vcpus_sharing_one_cpu_keep_their_breakpoints)
 {
 	pin_to_cpu0();
 	const int nguests = MAX_GUESTS;
-	const uint64_t passes = 1000;
+	const uint64_t passes = 600;
 	std::vector<SwitchGuest> gs;
 	make_guests(gs, nguests);
 	const double t0 = now();
@@ -253,13 +253,15 @@ TEST(seed003_ptrace_breakpoint_next_to_vcpus_on_one_cpu)
 		}
 		stops++;
 		unsigned long rip = peek_user(pid, offsetof(struct user, regs.rip));
-		unsigned long dr6 = peek_user(pid, offsetof(struct user, u_debugreg) + 6 * sizeof(long));
+		unsigned long dr6 =
+		    peek_user(pid, offsetof(struct user, u_debugreg) + 6 * sizeof(long));
 		if (WSTOPSIG(st) != SIGTRAP || rip != addr || (dr6 & 0xf) != 1) {
 			if (!wrong++)
-				first_wrong = tap::format("signal %d rip %s dr6 %s (want SIGTRAP at %s, "
-							  "DR6.B0)",
-							  WSTOPSIG(st), hex(rip).c_str(),
-							  hex(dr6).c_str(), hex(addr).c_str());
+				first_wrong =
+				    tap::format("signal %d rip %s dr6 %s (want SIGTRAP at %s, "
+						"DR6.B0)",
+						WSTOPSIG(st), hex(rip).c_str(), hex(dr6).c_str(),
+						hex(addr).c_str());
 		}
 		shared->armed = 1;
 	}

@@ -88,7 +88,8 @@ static void exec_breakpoints(Owner o)
 	const uint64_t t[4] = {GPA(gr_t0), GPA(gr_t1), GPA(gr_t2), GPA(gr_t3)};
 	CHECK_MSG(g.count() == 4, "expected 4 #DBs; %s", g.describe_log().c_str());
 	for (int n = 0; n < 4; n++) {
-		/* Fault-like: RIP = the breakpoint; DR6 = active-low bits | Bn (0xffff0ff0 | 1 << n). */
+		/* Fault-like: RIP = the breakpoint; DR6 = active-low bits | Bn (0xffff0ff0 | 1 <<
+		 * n). */
 		std::string what = tap::format("%s execute breakpoint DR%d", owner_name(o), n);
 		check_entry(g, n, DB_VECTOR, t[n], DR6_ACTIVE_LOW | 1ull << n, what.c_str());
 		CHECK_MSG(g.log()[n].dr7 == 0x4aa, "DR7 in the handler %s, want 0x4aa",
@@ -179,8 +180,8 @@ TEST(guest_dr6_dr7_bits_63_32_gp_intercepted)
 struct RwCase {
 	int reg;
 	uint64_t value;
-	uint64_t want;	/* the architectural / KVM value */
-	bool kvm_rule;	/* reserved bits: KVM's masking; checked only when intercepted */
+	uint64_t want; /* the architectural / KVM value */
+	bool kvm_rule; /* reserved bits: KVM's masking; checked only when intercepted */
 };
 
 static void read_back(Owner o)
@@ -220,9 +221,9 @@ static void read_back(Owner o)
 			 * they read is the CPU's business (QEMU TCG keeps them),
 			 * not the hypervisor's.
 			 */
-			tap::diag("guest-owned: MOV DR%d <- %s reads %s on this CPU (KVM's rule: %s)",
-				  c.reg, hex(c.value).c_str(), hex(got).c_str(),
-				  hex(c.want).c_str());
+			tap::diag(
+			    "guest-owned: MOV DR%d <- %s reads %s on this CPU (KVM's rule: %s)",
+			    c.reg, hex(c.value).c_str(), hex(got).c_str(), hex(c.want).c_str());
 			continue;
 		}
 		FAIL("%s: MOV DR%d <- %s, then DR%d reads %s, want %s", owner_name(o), c.reg,
@@ -274,8 +275,8 @@ TEST(debugregs_ioctl_and_guest_see_each_other)
 	d.dr7 = DR7_FIXED_1 | dr7_g(0) | dr7_rwlen(0, 1, 0); /* 1-byte write watch, never hit */
 	set_debugregs(g.vcpu, d);
 	/* What the guest writes after reading. */
-	const uint64_t w[6] = {0x800, 0x900, 0xa00, 0xb00, 0x2,
-			       DR7_FIXED_1 | dr7_g(1) | dr7_rwlen(1, 1, 3)};
+	const uint64_t w[6] = {0x800, 0x900, 0xa00,
+			       0xb00, 0x2,   DR7_FIXED_1 | dr7_g(1) | dr7_rwlen(1, 1, 3)};
 	const uint64_t w_read[6] = {w[0], w[1], w[2], w[3], DR6_ACTIVE_LOW | 2, w[5]};
 	for (int i = 0; i < 6; i++)
 		g.set_param(i, w[i]);

@@ -76,8 +76,8 @@ void expect_debug_exit(Vcpu &v, const char *what, uint32_t exception, uint64_t p
 {
 	v.enter();
 	const kvm_run *r = v.run();
-	std::string want = tap::format("KVM_EXIT_DEBUG exception %u pc 0x%llx", exception,
-				       (unsigned long long)pc);
+	std::string want =
+	    tap::format("KVM_EXIT_DEBUG exception %u pc 0x%llx", exception, (unsigned long long)pc);
 	if (dr6 >= 0)
 		want += tap::format(" dr6 0x%llx", (unsigned long long)dr6);
 	if (dr7 >= 0)
@@ -122,8 +122,8 @@ void install_debug_runtime(Vm &vm, Vcpu &vcpu)
 	gdt[SEL_UCODE64 / 8] = 0x00affb000000ffffull;
 	gdt[SEL_UDATA / 8] = 0x00cff3000000ffffull;
 	const uint64_t tss = DBG_TSS_GPA, tss_limit = 0x67;
-	gdt[SEL_TSS / 8] = tss_limit | (tss & 0xffffff) << 16 | 0x8bull << 40 |
-			   (tss >> 24 & 0xff) << 56;
+	gdt[SEL_TSS / 8] =
+	    tss_limit | (tss & 0xffffff) << 16 | 0x8bull << 40 | (tss >> 24 & 0xff) << 56;
 	gdt[SEL_TSS / 8 + 1] = tss >> 32;
 	memset(vm.hva(DBG_TSS_GPA, 0x68), 0, 0x68);
 	vm.at<uint64_t>(DBG_TSS_GPA + 4) = DBG_RING0_STACK_TOP; /* RSP0 */
@@ -168,11 +168,16 @@ std::vector<LogEntry> DebugGuest::log()
 	return l;
 }
 
-std::string DebugGuest::describe_log()
+std::string DebugGuest::describe_log(size_t max)
 {
-	std::string s = tap::format("guest handler log (%llu exceptions):",
-				    (unsigned long long)count());
-	for (const LogEntry &e : log())
+	std::string s =
+	    tap::format("guest handler log (%llu exceptions):", (unsigned long long)count());
+	auto l = log();
+	if (l.size() > max) {
+		l.resize(max);
+		s += tap::format(" (first %zu)", max);
+	}
+	for (const LogEntry &e : l)
 		s += tap::format(" {vector %llu rip 0x%llx %s 0x%llx dr7 0x%llx}",
 				 (unsigned long long)e.vector, (unsigned long long)e.rip,
 				 e.vector == DB_VECTOR ? "dr6" : "err",
@@ -206,8 +211,9 @@ void DebugGuest::fail_exit(const char *expected)
 		uint64_t rip = 0;
 		if (vcpu.enter() == KVM_EXIT_IO && r->io.port == PORT_UNEXPECTED)
 			memcpy(&rip, reinterpret_cast<const uint8_t *>(r) + r->io.data_offset, 4);
-		what = tap::format("an unexpected exception in the guest: vector %llu at rip 0x%llx",
-				   (unsigned long long)vec, (unsigned long long)rip);
+		what =
+		    tap::format("an unexpected exception in the guest: vector %llu at rip 0x%llx",
+				(unsigned long long)vec, (unsigned long long)rip);
 	} else if (r->exit_reason == KVM_EXIT_DEBUG) {
 		what += " " + describe_debug(r);
 	}

@@ -27,8 +27,14 @@ constexpr uint64_t DR6_TRAP_BITS = 0xf;		/* B0-B3 */
 /* DR7 (SDM 17.2.4). */
 constexpr uint64_t DR7_FIXED_1 = 0x400;
 constexpr uint64_t DR7_GD = 1ull << 13;
-constexpr uint64_t dr7_l(int n) { return 1ull << (2 * n); }
-constexpr uint64_t dr7_g(int n) { return 1ull << (2 * n + 1); }
+constexpr uint64_t dr7_l(int n)
+{
+	return 1ull << (2 * n);
+}
+constexpr uint64_t dr7_g(int n)
+{
+	return 1ull << (2 * n + 1);
+}
 /* R/W: 0 execute, 1 write, 3 read/write; LEN: 0 1 byte, 1 2 bytes, 3 4 bytes, 2 8 bytes. */
 constexpr uint64_t dr7_rwlen(int n, unsigned rw, unsigned len)
 {
@@ -62,8 +68,8 @@ std::string describe_debug(const kvm_run *r);
  * Runs and requires KVM_EXIT_DEBUG with this exception and pc. dr6/dr7 are
  * checked when given (>= 0). `what` names the case in the failure.
  */
-void expect_debug_exit(Vcpu &v, const char *what, uint32_t exception, uint64_t pc,
-		       int64_t dr6 = -1, int64_t dr7 = -1);
+void expect_debug_exit(Vcpu &v, const char *what, uint32_t exception, uint64_t pc, int64_t dr6 = -1,
+		       int64_t dr7 = -1);
 
 /* One exception the guest's handler saw. dr6_or_err: DR6 for #DB, else the error code. */
 struct LogEntry {
@@ -89,7 +95,8 @@ struct DebugGuest {
 	uint64_t out(int i) { return u64(DBG_OUT + 8 * i); }
 	uint64_t count() { return u64(DBG_COUNT); }
 	std::vector<LogEntry> log();
-	std::string describe_log();
+	/* The first `max` entries of the handler's log, in words. */
+	std::string describe_log(size_t max = 8);
 	void clear_log();
 	/* Starts the guest at `gpa` (RIP; RSP back to STACK_TOP, RFLAGS = 2). */
 	void start_at(uint64_t gpa);
