@@ -169,7 +169,7 @@ TEST(emul_guest_single_step_over_mmio_store)
  * upstream as of the 2025 thread) queues BS alone; the code breakpoint then
  * fires as a second #DB when the CPU starts the next instruction.
  */
-TEST(seed002_emul_single_step_and_code_bp_one_db)
+static void seed002_guest_tf()
 {
 	DebugGuest g(GUEST(guest_emul_debug));
 	g.start_at(GPA(em_co));
@@ -191,6 +191,42 @@ TEST(seed002_emul_single_step_and_code_bp_one_db)
 		   {DB_VECTOR, after, DR6_ACTIVE_LOW | DR6_BS, 0}},
 		  "single-step trap after an emulated MMIO load coinciding with DR0 on the next "
 		  "instruction: one #DB with BS|B0");
+}
+
+/*
+ * Seed 002 from userspace: KVM_GUESTDBG_SINGLESTEP over an emulated MMIO load
+ * with userspace's execute breakpoint (USE_HW_BP, DR0) on the next
+ * instruction. dbgkvm: one KVM_EXIT_DEBUG at the next instruction with
+ * dr6 = 0xffff4ff1 (BS|B0). KVM's kvm_vcpu_do_singlestep() reports BS alone
+ * (0xffff4ff0); the breakpoint would be a second exit.
+ */
+static void seed002_userspace_singlestep()
+{
+	DebugGuest g(GUEST(guest_emul_debug));
+	g.start_at(GPA(em_uss));
+	uint64_t dr[8] = {};
+	dr[0] = GPA(em_uss_1);
+	dr[7] = DR7_FIXED_1 | dr7_g(0);
+	xset_guest_debug(g.vcpu, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP | GUESTDBG_USE_HW_BP, dr);
+	g.vcpu.expect_mmio_read(MMIO_GPA, 4, 0x1234);
+	if (is_kvm()) {
+		tap::diag("TARGET=kvm: expecting KVM's known behaviour (seed 002): dr6 BS only");
+		expect_debug_exit(g.vcpu, "KVM: single-step over an MMIO load, DR0 on the next",
+				  DB_VECTOR, GPA(em_uss_1), DR6_ACTIVE_LOW | DR6_BS);
+		return;
+	}
+	expect_debug_exit(g.vcpu,
+			  "single-step over an MMIO load with userspace's DR0 on the next "
+			  "instruction: one exit with BS|B0",
+			  DB_VECTOR, GPA(em_uss_1), DR6_ACTIVE_LOW | DR6_BS | 1,
+			  DR7_FIXED_1 | dr7_g(0));
+}
+
+/* One test for seed 002, so that its fault-injection knob fails exactly one test. */
+TEST(seed002_emul_single_step_and_code_bp_coincide)
+{
+	seed002_guest_tf();
+	seed002_userspace_singlestep();
 }
 
 TEST(emul_userspace_single_step_over_mmio)

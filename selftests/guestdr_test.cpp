@@ -241,17 +241,30 @@ TEST(guest_dr6_dr7_read_back_intercepted)
 	read_back(Owner::Intercepted);
 }
 
-TEST(guest_dr7_gd_db_with_bd_and_gd_cleared)
+static void gd(Owner o)
 {
 	DebugGuest g(GUEST(guest_guestdr));
-	start(g, GPA(gr_gd), Owner::Guest);
-	g.vcpu.expect_out(PORT_DONE, 4);
+	start(g, GPA(gr_gd), o);
+	std::vector<uint64_t> reports;
+	if (g.run_until_exit(reports) != KVM_EXIT_IO || g.vcpu.run()->io.port != PORT_DONE)
+		g.fail_exit("the OUT to PORT_DONE");
 	/* #DB is a fault on the MOV DR: DR6 = 0xffff2ff0 (BD); GD already clear in the handler. */
 	check_entry(g, 0, DB_VECTOR, GPA(gr_gd_mov), DR6_ACTIVE_LOW | DR6_BD, "DR7.GD + MOV DR0");
-	CHECK_MSG(g.log()[0].dr7 == DR7_FIXED_1, "DR7 in the #DB handler %s: GD must be cleared",
+	CHECK_MSG(g.log()[0].dr7 == DR7_FIXED_1,
+		  "%s: DR7 in the #DB handler %s: GD must be cleared", owner_name(o),
 		  hex(g.log()[0].dr7).c_str());
 	CHECK_MSG(g.count() == 1, "%s", g.describe_log().c_str());
 	CHECK_EQ((uint64_t)DR7_FIXED_1, g.out(0));
+}
+
+TEST(guest_dr7_gd_db_with_bd_and_gd_cleared)
+{
+	gd(Owner::Guest);
+}
+
+TEST(guest_dr7_gd_db_with_bd_and_gd_cleared_intercepted)
+{
+	gd(Owner::Intercepted);
 }
 
 TEST(guest_mov_dr_at_cpl3_gp)
