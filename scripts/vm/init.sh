@@ -83,8 +83,11 @@ for m in $VT_MODULES; do
 	name=${name%.ko}
 	# Unquoted on purpose: one word per parameter.
 	# shellcheck disable=SC2046
-	if ! insmod "$m" $(modparams "$name"); then
-		fail "insmod $name"
+	if ! err=$(insmod "$m" $(modparams "$name") 2>&1); then
+		fail "insmod $name: ${err#insmod: }"
+		# The module's own explanation is usually at info level, below the
+		# console's level: show the kernel log of the attempt.
+		dmesg | tail -n 8 | sed 's/^/vmtest: kernel: /'
 		load_ok=0
 		break
 	fi
