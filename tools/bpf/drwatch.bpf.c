@@ -6,7 +6,7 @@
  * Raw tracepoints, not tracepoint-format or BTF programs: a raw tracepoint hands over
  * the TP_PROTO arguments by position, so these programs need neither the module's BTF
  * (none when it is built against Debian's 6.1 headers, which ship no vmlinux) nor the
- * format files. The positions are fixed by kmod/glue/trace_events.h: vm, vcpu, cpu,
+ * format files. The positions are fixed by kmod/glue/dbgkvm_trace.h: vm, vcpu, cpu,
  * switch_db_regs first in every event.
  *
  * One ring buffer for all CPUs keeps the events in a single order that respects
@@ -169,9 +169,9 @@ int dw_debug_exit(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
- * Every guest entry goes through the world switch (svm/vmrun.S): a kprobe there shows
- * entries that no dr_load preceded. Attached by user space, by name, and optional: the
- * tool still judges the dr_load reasons without it.
+ * A guest run just ended (kprobe on dk_fpu_put_guest, see DW_ENTRY_SYMS in dwbpf.h): it
+ * shows entries that no dr_load preceded. Attached by user space, by name, and optional:
+ * the tool still judges the dr_load reasons without it.
  */
 SEC("kprobe")
 int dw_entry(void *ctx)

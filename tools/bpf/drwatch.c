@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		   "  -d SECONDS   stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 		   "  -v           print every event\n"
 		   "  -q           do not print each missed reload as it happens\n"
-		   "  --no-entry   do not kprobe the world switch (guest entries)\n"
+		   "  --no-entry   do not kprobe dk_fpu_put_guest (guest runs)\n"
 		   "exit status: 0 no missed reload, 1 missed reloads, 2 could not start\n");
 }
 
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "drwatch: watching dbgkvm (guest entries %s)%s\n",
+	fprintf(stderr, "drwatch: watching dbgkvm (guest runs %s)%s\n",
 		have_entries ? "traced" : "not traced", duration > 0 ? "" : ", ^C to stop");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_end = duration > 0 ? now() + duration : 0;

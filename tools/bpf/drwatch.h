@@ -12,7 +12,7 @@ enum dw_kind {
 	DW_DR_LOAD,    /* dbgkvm_dr_load */
 	DW_DR_SYNC,    /* dbgkvm_dr_sync */
 	DW_DEBUG_EXIT, /* dbgkvm_debug_exit */
-	DW_ENTRY,      /* kprobe on the world switch: a guest entry of the loaded vCPU */
+	DW_ENTRY,      /* kprobe after the world switch: the loaded vCPU ran its guest */
 };
 
 /* KVM_DEBUGREG_* (switch_db_regs) */

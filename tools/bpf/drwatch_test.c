@@ -14,7 +14,7 @@
  *   3 vcpu_load/vcpu_put for every vCPU, as many puts as loads;
  *   4 preemption puts (sched_out) and the loads that follow them (sched_in);
  *   5 loads on a new CPU (the roaming vCPU; needs 2 CPUs);
- *   6 guest entries seen by the kprobe on the world switch;
+ *   6 guest runs seen by the kprobe after the world switch (dk_fpu_put_guest);
  *   7 after vcpu_load, dr_load with RELOAD for every vCPU (the 2016 fix) - skipped while
  *     there are no dr_load events and KVM_CAP_DEBUGREGS = 0 (integration not in);
  *   8 no missed reload. With dbgkvm.no_reload_on_load=1 (the 2016 bug, injected), the
@@ -220,8 +220,8 @@ int main(void)
 	result(b && newcpu > 0, why ?: ncpu < 2 ? "one CPU: nowhere to move" : NULL,
 	       "%llu loads on a new CPU", newcpu);
 	result(b && have_entries && s.entries_seen > 0,
-	       why ?: b && !have_entries ? "no kprobe on the world switch" : NULL,
-	       "%llu guest entries traced", s.entries_seen);
+	       why ?: b && !have_entries ? "no kprobe on dk_fpu_put_guest" : NULL,
+	       "%llu guest runs traced", s.entries_seen);
 	{
 		int each = b && s.nr >= n;
 		const char *skip = why;

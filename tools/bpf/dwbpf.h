@@ -20,7 +20,14 @@ int dw_bpf_poll(struct dw_bpf *b, int timeout_ms);
 __u64 dw_bpf_drops(struct dw_bpf *b);
 void dw_bpf_close(struct dw_bpf *b);
 
-/* The world-switch functions, by backend; the first that attaches is used. */
-#define DW_ENTRY_SYMS "dbgkvm_svm_vmrun,dbgkvm_vmx_vmenter"
+/*
+ * Where guest runs are seen, first that attaches wins. Not the world switch itself
+ * (svm/vmrun.S, vmx/vmenter.S): assembly has no fentry, and Debian's kernels
+ * (KPROBE_EVENTS_ON_NOTRACE=n) refuse kprobe events on functions ftrace cannot trace.
+ * dk_fpu_put_guest is C glue that both backends call right after every VMRUN / VM entry,
+ * with preemption still off since before the dr_load: so it follows the entry's dr_load
+ * and precedes any later vcpu_load of that vCPU.
+ */
+#define DW_ENTRY_SYMS "dk_fpu_put_guest"
 
 #endif

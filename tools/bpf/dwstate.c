@@ -7,8 +7,8 @@
  * effective DR7 arms a breakpoint; WONT_EXIT: the guest owns DR0-3) must come after a
  * dr_load whose reason has RELOAD. A miss is:
  *   - a dr_load after a load without RELOAD in its reason, while the vCPU is armed;
- *   - an entry (kprobe on the world switch) after a load with no dr_load at all in
- *     between, while the vCPU is armed.
+ *   - a guest run (kprobe right after the world switch) after a load with no dr_load at
+ *     all in between, while the vCPU is armed.
  * A miss is "stale" when the hardware provably held something else: the load was on
  * another CPU than the vCPU's last dr_load, or another vCPU loaded its DR0-3 on this CPU
  * since. Host breakpoints are not visible here, so a miss that is not stale is still a
@@ -172,7 +172,7 @@ void dw_state_event(struct dw_state *s, const struct dw_event *e)
 		v->entries++;
 		s->entries_seen++;
 		if (v->pending && (v->sdr & ARMED))
-			miss(s, v, e, "guest entry with no dr_load");
+			miss(s, v, e, "guest run with no dr_load");
 		v->pending = 0;
 		break;
 	case DW_DR_SYNC:
@@ -216,7 +216,7 @@ void dw_state_summary(const struct dw_state *s, FILE *f, int have_entries, __u64
 			v->syncs, v->debug_exits, v->missed, v->missed_stale);
 	}
 	fprintf(f, "drwatch: %llu events, %d vCPUs, %llu missed reloads%s%s", s->events, s->nr,
-		dw_state_missed(s), have_entries ? "" : ", entries not traced (no kprobe)",
+		dw_state_missed(s), have_entries ? "" : ", guest runs not traced (no kprobe)",
 		s->overflow ? ", too many vCPUs: some not followed" : "");
 	if (drops)
 		fprintf(f, ", %llu events LOST (ring buffer full): counts are low", drops);
