@@ -12,6 +12,9 @@
  *  - Unknown ioctls: the system fd says -EINVAL (kvm_arch_dev_ioctl's default),
  *    the VM fd -ENOTTY (kvm_arch_vm_ioctl's default), the vCPU fd -EINVAL
  *    (kvm_vcpu_ioctl rejects a non-KVMIO type, kvm_arch_vcpu_ioctl's default).
+ *    dbgkvm answers -ENOTTY on every fd ("inappropriate ioctl for this device",
+ *    the errno POSIX and the kernel's ioctl rules give an unknown command): a
+ *    deliberate difference, documented in the README.
  */
 #include "env.h"
 #include "kvm.h"
@@ -158,14 +161,20 @@ TEST(vcpu_mmap_size)
 	CHECK_ERRNO(EINVAL, ioctl(dev.fd, KVM_GET_VCPU_MMAP_SIZE, 1));
 }
 
-TEST(unknown_ioctl_system_fd_einval)
+/* The errno of an unknown ioctl on the system and vCPU fds: see the top. */
+static int unknown_errno()
+{
+	return is_dbgkvm() ? ENOTTY : EINVAL;
+}
+
+TEST(unknown_ioctl_system_fd)
 {
 	Fd dev(open_dev());
-	CHECK_ERRNO(EINVAL, ioctl(dev.fd, KVM_UNKNOWN_IOCTL, 0));
-	CHECK_ERRNO(EINVAL, ioctl(dev.fd, FOREIGN_IOCTL, 0));
+	CHECK_ERRNO(unknown_errno(), ioctl(dev.fd, KVM_UNKNOWN_IOCTL, 0));
+	CHECK_ERRNO(unknown_errno(), ioctl(dev.fd, FOREIGN_IOCTL, 0));
 	/* VM and vCPU ioctls on the system fd are unknown there too. */
-	CHECK_ERRNO(EINVAL, ioctl(dev.fd, KVM_CREATE_VCPU, 0));
-	CHECK_ERRNO(EINVAL, ioctl(dev.fd, KVM_RUN, 0));
+	CHECK_ERRNO(unknown_errno(), ioctl(dev.fd, KVM_CREATE_VCPU, 0));
+	CHECK_ERRNO(unknown_errno(), ioctl(dev.fd, KVM_RUN, 0));
 }
 
 TEST(unknown_ioctl_vm_fd_enotty)
@@ -179,13 +188,13 @@ TEST(unknown_ioctl_vm_fd_enotty)
 	CHECK_ERRNO(ENOTTY, ioctl(vm.fd(), KVM_RUN, 0));
 }
 
-TEST(unknown_ioctl_vcpu_fd_einval)
+TEST(unknown_ioctl_vcpu_fd)
 {
 	Vm vm;
 	Vcpu vcpu(vm, 0);
-	CHECK_ERRNO(EINVAL, ioctl(vcpu.fd(), KVM_UNKNOWN_IOCTL, 0));
-	CHECK_ERRNO(EINVAL, ioctl(vcpu.fd(), FOREIGN_IOCTL, 0));
+	CHECK_ERRNO(unknown_errno(), ioctl(vcpu.fd(), KVM_UNKNOWN_IOCTL, 0));
+	CHECK_ERRNO(unknown_errno(), ioctl(vcpu.fd(), FOREIGN_IOCTL, 0));
 	/* System and VM ioctls on the vCPU fd. */
-	CHECK_ERRNO(EINVAL, ioctl(vcpu.fd(), KVM_CREATE_VM, 0));
-	CHECK_ERRNO(EINVAL, ioctl(vcpu.fd(), KVM_CREATE_VCPU, 1));
+	CHECK_ERRNO(unknown_errno(), ioctl(vcpu.fd(), KVM_CREATE_VM, 0));
+	CHECK_ERRNO(unknown_errno(), ioctl(vcpu.fd(), KVM_CREATE_VCPU, 1));
 }

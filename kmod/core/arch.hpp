@@ -5,6 +5,8 @@
 // small beside the cost of an exit itself (thousands of cycles); everything inside a
 // backend is direct. See the README's design section.
 #pragma once
+#include "debugreg/dr_state.hpp"
+#include "debugreg/knobs.hpp"
 #include "rt/types.hpp"
 #include <linux/kvm.h>
 
@@ -31,6 +33,8 @@ enum class ExitKind : u8 {
 	Rdmsr,
 	Wrmsr,
 	Skip,      // an instruction that does nothing here (INVD, WBINVD): step over it
+	MovDr,     // intercepted MOV to/from DRn (dr, dr_write, gpr or NO_GPR: decode it)
+	Debug,     // a #DB/#BP that goes to user space: KVM_EXIT_DEBUG with `debug`
 	Unhandled, // anything else: KVM_EXIT_INTERNAL_ERROR
 };
 
@@ -45,7 +49,13 @@ struct ArchExit {
 	u8 size;       // Io: 1, 2 or 4
 	bool in;       // Io
 	u32 suberror;  // Unhandled: KVM_INTERNAL_ERROR_*
+	u8 dr;         // MovDr: the debug register number
+	bool dr_write; // MovDr: MOV to DRn
+	u8 gpr;        // MovDr: the general-purpose register, or NO_GPR
+	debugreg::DebugExit debug; // Debug
 };
+
+inline constexpr u8 NO_GPR = 0xff;
 
 enum NptError : u64 {
 	NPT_ERR_PRESENT = 1 << 0,
@@ -56,6 +66,23 @@ enum NptError : u64 {
 class ArchVcpu {
 public:
 	virtual ~ArchVcpu() = default;
+	// The debug-register model (owned by the core's Vcpu). The backend applies its entry
+	// plan and exit sync inside run(), where preemption and interrupts are off, and asks
+	// it what an intercepted #DB means.
+	void attach(debugreg::State *s, unsigned vm_id, unsigned vcpu_id)
+	{
+		dr_ = s;
+		vm_id_ = vm_id;
+		vcpu_id_ = vcpu_id;
+	}
+	// Rewrite the hardware state a debugreg rule changed (debugreg::Push flags).
+	virtual void push_debug(u32 push) = 0;
+	virtual void set_bp_intercept(bool on) = 0;
+	virtual u64 cs_base() = 0;
+	virtual int cpl() = 0;
+	virtual u64 cr4() = 0;
+	virtual bool movss_shadow() = 0; // Intel-style MOV SS blocking (false on AMD)
+	virtual bool event_pending() = 0; // an exception or interrupt queued for injection
 	virtual void load(int cpu) = 0;
 	virtual void put() = 0;
 	virtual u64 reg(Reg r) = 0;
@@ -70,7 +97,14 @@ public:
 	virtual Errno set_msr(u32 index, u64 val) = 0;
 	// Architectural reset (power-on) state.
 	virtual void reset() = 0;
+
+protected:
+	debugreg::State *dr_ = nullptr;
+	unsigned vm_id_ = 0, vcpu_id_ = 0; // for the tracepoints
 };
+
+// The fault-injection knobs in force (module parameters, all off by default).
+debugreg::Knobs knobs();
 
 class ArchVm {
 public:

@@ -4,6 +4,7 @@
 #include "core/limits.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
+#include "debugreg/dr_bits.hpp"
 
 namespace dbgkvm {
 
@@ -44,7 +45,11 @@ Errno check_extension(long cap)
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_DEBUGREGS:
 		return 1;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return debugreg::GUESTDBG_VALID_MASK; // every flag KVM_SET_GUEST_DEBUG accepts
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
 		return MAX_VCPUS;

@@ -26,13 +26,13 @@ void store_gprs(ArchVcpu &a, const u64 gpr[16])
 } // namespace
 
 // Finish the exit user space just handled (IN data into RAX, an MMIO load into its
-// register) and step over the instruction.
-Errno Vcpu::complete_pending()
+// register) and step over the instruction. 1: go on; 0: a KVM_EXIT_DEBUG (single-step).
+int Vcpu::complete_pending()
 {
 	Pending p = pending_;
 	pending_ = Pending::None;
 	if (p == Pending::None || arch_->reg(RIP) != pending_rip_)
-		return 0;
+		return 1;
 	if (p == Pending::Io && pending_in_) {
 		u64 data = 0, rax = arch_->reg(RAX);
 		__builtin_memcpy(&data, static_cast<u8 *>(pio_page_), pending_size_);
@@ -49,8 +49,23 @@ Errno Vcpu::complete_pending()
 		emulate::complete_load(mmio_insn_, gpr, data);
 		store_gprs(*arch_, gpr);
 	}
-	arch_->set_reg(RIP, pending_next_rip_);
-	return 0;
+	return finish_insn(pending_next_rip_);
+}
+
+// Decode the instruction at CS:RIP.
+bool Vcpu::decode_current(emulate::Insn *insn)
+{
+	u8 bytes[15];
+	unsigned n = 0;
+	u64 linear;
+	if (fetch_insn(vm_, *arch_, bytes, &n, &linear))
+		return false;
+	kvm_sregs s;
+	arch_->get_sregs(s);
+	bool vm86 = arch_->reg(RFLAGS) & bit(17);
+	auto mode = emulate::cpu_mode(s.cr0 & 1, vm86, s.efer & bit(10), s.cs.l, s.cs.db);
+	*insn = emulate::Insn{};
+	return emulate::decode(bytes, n, mode, insn) == emulate::DecodeResult::Ok;
 }
 
 // The RIP after the instruction that exited: from the hardware when it says, else from
@@ -61,20 +76,11 @@ bool Vcpu::next_rip(const ArchExit &e, u64 *out)
 		*out = e.next_rip;
 		return true;
 	}
-	u8 bytes[15];
-	unsigned n = 0;
-	u64 linear;
-	if (fetch_insn(vm_, *arch_, bytes, &n, &linear))
-		return false;
-	kvm_sregs s;
-	arch_->get_sregs(s);
-	bool vm86 = arch_->reg(RFLAGS) & bit(17);
-	auto mode = emulate::cpu_mode(s.cr0 & 1, vm86, s.efer & bit(10), s.cs.l, s.cs.db);
-	emulate::Insn insn{};
-	if (emulate::decode(bytes, n, mode, &insn) != emulate::DecodeResult::Ok)
+	emulate::Insn insn;
+	if (!decode_current(&insn))
 		return false;
 	u64 rip = arch_->reg(RIP) + insn.len;
-	*out = mode == emulate::CpuMode::Long64 ? rip : (rip & 0xffffffff);
+	*out = insn.mode == emulate::CpuMode::Long64 ? rip : (rip & 0xffffffff);
 	return true;
 }
 
@@ -83,8 +89,7 @@ int Vcpu::skip_and_continue(const ArchExit &e)
 	u64 rip;
 	if (!next_rip(e, &rip))
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
-	arch_->set_reg(RIP, rip);
-	return 1;
+	return finish_insn(rip);
 }
 
 int Vcpu::internal_error(u32 suberror, u64 data0, u64 data1)
@@ -124,6 +129,9 @@ int Vcpu::handle_io(const ArchExit &e)
 // hardware gives no decode assist on QEMU's SVM) and hand the access to user space.
 int Vcpu::handle_mmio(u64 gpa)
 {
+	int ret;
+	if (check_code_breakpoint(&ret) == EmulCheck::Stop)
+		return ret; // the access has not happened; it repeats after the #DB
 	u8 bytes[15];
 	unsigned n = 0;
 	u64 linear = 0, rip = arch_->reg(RIP);
@@ -189,8 +197,7 @@ int Vcpu::handle_cpuid(const ArchExit &e)
 	arch_->set_reg(RBX, regs[1]);
 	arch_->set_reg(RCX, regs[2]);
 	arch_->set_reg(RDX, regs[3]);
-	arch_->set_reg(RIP, rip);
-	return 1;
+	return finish_insn(rip);
 }
 
 int Vcpu::handle_msr(const ArchExit &e, bool write)
@@ -220,8 +227,7 @@ int Vcpu::handle_msr(const ArchExit &e, bool write)
 		arch_->queue_exception(13, true, 0);
 		return 1;
 	}
-	arch_->set_reg(RIP, rip);
-	return 1;
+	return finish_insn(rip);
 }
 
 int Vcpu::handle_exit(const ArchExit &e)
@@ -233,15 +239,25 @@ int Vcpu::handle_exit(const ArchExit &e)
 		return handle_io(e);
 	case ExitKind::NptFault:
 		return handle_npt_fault(e);
-	case ExitKind::Hlt:
-		// Without an in-kernel irqchip KVM steps over HLT and exits to user space.
-		if (skip_and_continue(e) != 1)
-			return 0;
+	case ExitKind::Hlt: {
+		// Without an in-kernel irqchip KVM steps over HLT and exits to user space with
+		// KVM_EXIT_HLT, which wins over a single-step exit (as in KVM's
+		// kvm_emulate_halt); a single-step #DB for the guest stays queued.
+		u64 rip;
+		if (!next_rip(e, &rip))
+			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+		finish_insn(rip);
 		run_->exit_reason = KVM_EXIT_HLT;
 		return 0;
+	}
+	case ExitKind::MovDr:
+		return handle_mov_dr(e);
+	case ExitKind::Debug:
+		return debug_exit(e.debug);
 	case ExitKind::Skip:
 		return skip_and_continue(e);
 	case ExitKind::Shutdown:
+		reset_after_shutdown();
 		run_->exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
 	case ExitKind::FailEntry:
@@ -267,13 +283,11 @@ Errno Vcpu::run()
 	if (run_->kvm_valid_regs || run_->kvm_dirty_regs)
 		return -DK_EINVAL;
 	run_->flags = 0;
-	Errno r = complete_pending();
-	if (r)
-		return r;
-	if (__atomic_load_n(&run_->immediate_exit, __ATOMIC_RELAXED)) {
-		run_->exit_reason = KVM_EXIT_INTR;
+	if (!complete_pending())
+		return 0; // KVM_EXIT_DEBUG: single-step over the completed instruction
+	// As KVM: -EINTR at once, exit_reason left as it was.
+	if (__atomic_load_n(&run_->immediate_exit, __ATOMIC_RELAXED))
 		return -DK_EINTR;
-	}
 	for (;;) {
 		if (dk_signal_pending()) {
 			run_->exit_reason = KVM_EXIT_INTR;

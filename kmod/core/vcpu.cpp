@@ -3,6 +3,7 @@
 #include "core/limits.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
+#include "debugreg/debugreg.hpp"
 #include "rt/new.hpp"
 
 namespace dbgkvm {
@@ -21,6 +22,9 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 		return -DK_ENOMEM;
 	}
 	v->arch_->reset();
+	v->arch_->attach(&v->dr_, vm.id(), id);
+	debugreg::init(v->dr_);
+	v->arch_->push_debug(debugreg::PUSH_DR7 | debugreg::PUSH_DR6 | debugreg::PUSH_DR_INTERCEPT);
 	*out = v;
 	return 0;
 }
@@ -37,16 +41,31 @@ void *Vcpu::mmap_page(unsigned long index)
 	return index == 0 ? static_cast<void *>(run_) : index == 1 ? pio_page_ : nullptr;
 }
 
+// The vCPU thread got a CPU (an ioctl began, or the thread was scheduled back in): the
+// hardware debug registers may hold anything now, so the next entry reloads them (RELOAD,
+// the 2016 fix for CRIU's missed breakpoints).
 void Vcpu::load(int cpu)
 {
 	loaded_cpu_ = cpu;
 	arch_->load(cpu);
+	debugreg::vcpu_load(dr_, knobs());
+	dk_trace_vcpu_load(vm_.id(), id_, cpu, dr_.switch_db_regs);
 }
 
 void Vcpu::put()
 {
+	dk_trace_vcpu_put(vm_.id(), id_, loaded_cpu_, dr_.switch_db_regs);
 	arch_->put();
 	loaded_cpu_ = -1;
+}
+
+// After a triple fault the vCPU starts over from RESET (the backend reset its state);
+// userspace's guest debugging survives, as in KVM.
+void Vcpu::reset_after_shutdown()
+{
+	arch_->push_debug(debugreg::reset(dr_) | debugreg::PUSH_DR7 | debugreg::PUSH_DR6 |
+			  debugreg::PUSH_DR_INTERCEPT);
+	arch_->set_bp_intercept(debugreg::intercept_bp(dr_));
 }
 
 } // namespace dbgkvm

@@ -2,6 +2,7 @@
 // A vCPU: the kvm_run area, the run loop and the exits that go to user space.
 #pragma once
 #include "core/arch.hpp"
+#include "debugreg/dr_rules.hpp"
 #include "emulate/decode.hpp"
 
 namespace dbgkvm {
@@ -12,6 +13,9 @@ class Vm;
 // points at the IN/OUT or MMIO instruction while user space handles the exit, and the
 // completion is dropped if user space moved RIP meanwhile.
 enum class Pending : u8 { None, Io, Mmio };
+
+// Before emulating: go on, or stop (a debug exit or a queued #DB instead).
+enum class EmulCheck : u8 { Proceed, Stop };
 
 class Vcpu {
 public:
@@ -24,11 +28,12 @@ public:
 	void *mmap_page(unsigned long index);
 	void load(int cpu);
 	void put();
+	void reset_after_shutdown();
 
 private:
 	Vcpu(Vm &vm, unsigned int id) : vm_(vm), id_(id) {}
 	Errno run();
-	Errno complete_pending();
+	int complete_pending();
 	// Each handler returns 1 to re-enter the guest, 0 to return to user space with
 	// run_->exit_reason filled, or a negative errno.
 	int handle_exit(const ArchExit &e);
@@ -40,6 +45,18 @@ private:
 	bool next_rip(const ArchExit &e, u64 *out);
 	int skip_and_continue(const ArchExit &e);
 	int internal_error(u32 suberror, u64 data0, u64 data1);
+	// Debug registers (core/debug.cpp).
+	u64 linear_rip();
+	debugreg::GuestCtx guest_ctx();
+	void queue_db(u64 payload);
+	int debug_exit(const debugreg::DebugExit &d);
+	EmulCheck check_code_breakpoint(int *ret);
+	int finish_insn(u64 next_rip);
+	bool decode_current(emulate::Insn *insn);
+	int handle_mov_dr(const ArchExit &e);
+	Errno set_guest_debug(unsigned long arg);
+	Errno get_debugregs(unsigned long arg);
+	Errno set_debugregs(unsigned long arg);
 	Errno get_regs(unsigned long arg);
 	Errno set_regs(unsigned long arg);
 	Errno get_sregs(unsigned long arg);
@@ -48,6 +65,7 @@ private:
 	Vm &vm_;
 	unsigned int id_;
 	ArchVcpu *arch_ = nullptr;
+	debugreg::State dr_ = {};
 	kvm_run *run_ = nullptr;
 	void *pio_page_ = nullptr;
 	Pending pending_ = Pending::None;

@@ -3,6 +3,7 @@
 #include "core/vcpu.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
+#include "debugreg/guest_debug.hpp"
 
 namespace dbgkvm {
 
@@ -43,6 +44,8 @@ Errno Vcpu::get_regs(unsigned long arg)
 		      &r.rip, &r.rflags};
 	for (unsigned i = 0; i < NR_REGS; i++)
 		*dst[i] = arch_->reg(static_cast<Reg>(i));
+	// TF is hidden while user space single-steps the guest (KVM's kvm_get_rflags).
+	r.rflags = debugreg::guest_rflags(dr_, r.rflags);
 	return dk_copy_to_user(arg, &r, sizeof(r)) ? -DK_EFAULT : 0;
 }
 
@@ -55,8 +58,9 @@ Errno Vcpu::set_regs(unsigned long arg)
 			   r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
 	for (unsigned i = 0; i < RFLAGS; i++)
 		arch_->set_reg(static_cast<Reg>(i), src[i]);
-	// RFLAGS bit 1 is always 1 (KVM's kvm_set_rflags does the same).
-	arch_->set_reg(RFLAGS, r.rflags | 2);
+	// RFLAGS bit 1 is always 1, and TF stays forced while user space single-steps at
+	// this RIP (KVM's kvm_set_rflags). RIP first: the TF rule looks at it.
+	arch_->set_reg(RFLAGS, debugreg::hw_rflags_for(dr_, r.rflags | 2, linear_rip()));
 	return 0;
 }
 
@@ -97,6 +101,12 @@ Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 		return get_sregs(arg);
 	case KVM_SET_SREGS:
 		return set_sregs(arg);
+	case KVM_SET_GUEST_DEBUG:
+		return set_guest_debug(arg);
+	case KVM_GET_DEBUGREGS:
+		return get_debugregs(arg);
+	case KVM_SET_DEBUGREGS:
+		return set_debugregs(arg);
 	default:
 		return -DK_ENOTTY;
 	}

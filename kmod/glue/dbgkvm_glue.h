@@ -11,6 +11,7 @@
 
 #ifdef __cplusplus
 #define DK_EXTERN_C extern "C"
+#define DK_EXTERN_VAR extern "C"
 #define DK_NOEXCEPT noexcept
 typedef unsigned long dk_u64; /* = uint64_t; same ABI as the kernel's u64 */
 typedef unsigned int dk_u32;
@@ -18,6 +19,7 @@ typedef unsigned long dk_size;
 #else
 #include <linux/types.h>
 #define DK_EXTERN_C
+#define DK_EXTERN_VAR extern
 #define DK_NOEXCEPT
 typedef u64 dk_u64;
 typedef u32 dk_u32;
@@ -136,6 +138,13 @@ DK_EXTERN_C void dk_trace_dr_sync(unsigned int vm, unsigned int vcpu, int cpu,
 DK_EXTERN_C void dk_trace_debug_exit(unsigned int vm, unsigned int vcpu, int cpu,
 				     dk_u32 switch_db_regs, dk_u32 exception, dk_u64 pc,
 				     dk_u64 dr6, dk_u64 dr7) DK_NOEXCEPT;
+
+/* ---- fault injection: module parameters, off by default (glue/module.c) ----
+ * Each re-creates one historical KVM bug so the selftests can show it being caught. */
+DK_EXTERN_VAR bool dbgkvm_knob_no_reload_on_load;       /* 2016: no RELOAD on vcpu_load */
+DK_EXTERN_VAR bool dbgkvm_knob_svm_clobber_guest_dr6;   /* 2020: SVM debug exit clobbers DR6 */
+DK_EXTERN_VAR bool dbgkvm_knob_skip_code_bp_check;      /* 2013: no code-bp check before emulation */
+DK_EXTERN_VAR bool dbgkvm_knob_single_cause_on_coincident; /* 2025: BS without Bn */
 
 /* ---- VMX host support (glue/vmx_glue.c) ---- */
 /* Run fn(arg) on `cpu` with interrupts off and wait (smp_call_function_single); on

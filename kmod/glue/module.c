@@ -7,6 +7,35 @@
 #include "dbgkvm_glue.h"
 #include "glue_internal.h"
 
+bool dbgkvm_knob_no_reload_on_load;
+module_param_named(no_reload_on_load, dbgkvm_knob_no_reload_on_load, bool, 0444);
+MODULE_PARM_DESC(no_reload_on_load,
+		 "fault injection: do not reload debug registers after vcpu_load (the 2016 bug)");
+bool dbgkvm_knob_svm_clobber_guest_dr6;
+module_param_named(svm_clobber_guest_dr6, dbgkvm_knob_svm_clobber_guest_dr6, bool, 0444);
+MODULE_PARM_DESC(svm_clobber_guest_dr6,
+		 "fault injection: SVM debug exits clobber the guest's DR6 (the 2020 bug)");
+bool dbgkvm_knob_skip_code_bp_check;
+module_param_named(skip_code_bp_check, dbgkvm_knob_skip_code_bp_check, bool, 0444);
+MODULE_PARM_DESC(skip_code_bp_check,
+		 "fault injection: no code-breakpoint check before emulation (the 2013 bug)");
+bool dbgkvm_knob_single_cause_on_coincident;
+module_param_named(single_cause_on_coincident, dbgkvm_knob_single_cause_on_coincident, bool, 0444);
+MODULE_PARM_DESC(single_cause_on_coincident,
+		 "fault injection: a single-step trap hides a coincident code breakpoint (the 2025 bug)");
+
+static void warn_knobs(void)
+{
+	if (dbgkvm_knob_no_reload_on_load)
+		pr_warn("dbgkvm: fault injection on: no_reload_on_load (missed hardware breakpoints)\n");
+	if (dbgkvm_knob_svm_clobber_guest_dr6)
+		pr_warn("dbgkvm: fault injection on: svm_clobber_guest_dr6 (guest DR6 clobbered)\n");
+	if (dbgkvm_knob_skip_code_bp_check)
+		pr_warn("dbgkvm: fault injection on: skip_code_bp_check (no code #DB in emulation)\n");
+	if (dbgkvm_knob_single_cause_on_coincident)
+		pr_warn("dbgkvm: fault injection on: single_cause_on_coincident (BS without Bn)\n");
+}
+
 static long dev_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	return dbgkvm_dev_ioctl(cmd, arg);
@@ -41,6 +70,7 @@ static int __init dbgkvm_init(void)
 		pr_warn("dbgkvm: cannot register /dev/dbgkvm: %d\n", r);
 		goto out_core;
 	}
+	warn_knobs();
 	pr_info("dbgkvm: loaded, /dev/dbgkvm ready\n");
 	return 0;
 

@@ -56,8 +56,16 @@ public:
 	Errno get_msr(u32 index, u64 *val) override;
 	Errno set_msr(u32 index, u64 val) override;
 	void reset() override;
+	void push_debug(u32 push) override;
+	void set_bp_intercept(bool on) override;
+	u64 cs_base() override { return vmcb_->save.cs.base; }
+	int cpl() override { return vmcb_->save.cpl; }
+	u64 cr4() override { return vmcb_->save.cr4; }
+	bool movss_shadow() override { return false; } // AMD: no MOV SS #DB suppression
+	bool event_pending() override { return event_ & EVT_VALID; }
 
 private:
+	void enter_guest(int cpu);
 	ArchExit decode_exit();
 	void save_exit_int_info();
 
@@ -72,6 +80,7 @@ private:
 	u32 event_ = 0;            // EVENTINJ for the next entry (0: none)
 	u32 event_err_ = 0;
 	u64 gprs_[16] = {};        // RAX and RSP live in the VMCB
+	u64 exit_dr6_ = 0;         // the VMCB DR6 as the last #VMEXIT left it
 };
 
 } // namespace dbgkvm::svm

@@ -3,6 +3,7 @@
 // Codes"). QEMU's SVM has neither NRIP save nor decode assists, so instruction lengths
 // are left to the core's decoder, except for IOIO where EXITINFO2 holds the next RIP.
 #include "dbgkvm_glue.h"
+#include "debugreg/debugreg.hpp"
 #include "svm/svm.hpp"
 
 namespace dbgkvm::svm {
@@ -11,6 +12,7 @@ namespace {
 constexpr u8 VEC_UD = 6;
 constexpr u8 VEC_DB = 1;
 constexpr u8 VEC_AC = 17;
+constexpr u8 VEC_BP = 3;
 } // namespace
 
 ArchExit SvmVcpu::decode_exit()
@@ -29,11 +31,29 @@ ArchExit SvmVcpu::decode_exit()
 		// The host's interrupt was taken when interrupts came back on.
 		e.kind = ExitKind::Continue;
 		break;
-	case EXIT_EXCP_BASE + VEC_DB:
+	case EXIT_EXCP_BASE + VEC_DB: {
 		// #DB is always intercepted, so a guest cannot loop the CPU on it (CVE-2015-8104).
-		// Give it back to the guest; the hardware already updated the VMCB's DR6.
-		queue_exception(VEC_DB, false, 0);
-		e.kind = ExitKind::Continue;
+		// The VMCB DR6 holds this #DB's causes (the guest ran with DR6_ACTIVE_LOW unless
+		// it owned the registers); it goes to user space or back to the guest, and never
+		// into the guest's DR6 behind its back (seed 001).
+		namespace dr = debugreg;
+		u64 pc = vmcb_->save.cs.base + vmcb_->save.rip;
+		dr::DbIntercept r = dr::on_db_intercept_svm(*dr_, exit_dr6_, pc, knobs());
+		push_debug(r.push);
+		if (r.action == dr::DbAction::ExitDebug) {
+			e.kind = ExitKind::Debug;
+			e.debug = r.exit;
+		} else {
+			push_debug(dr::deliver_db(*dr_, r.payload));
+			queue_exception(VEC_DB, false, 0);
+			e.kind = ExitKind::Continue;
+		}
+		break;
+	}
+	case EXIT_EXCP_BASE + VEC_BP:
+		// Intercepted only with KVM_GUESTDBG_USE_SW_BP: RIP is at the INT3.
+		e.kind = ExitKind::Debug;
+		e.debug = debugreg::exit_sw_breakpoint(vmcb_->save.cs.base + vmcb_->save.rip);
 		break;
 	case EXIT_EXCP_BASE + VEC_AC:
 		queue_exception(VEC_AC, true, u32(c.exit_info_1));
@@ -97,6 +117,15 @@ ArchExit SvmVcpu::decode_exit()
 		e.kind = ExitKind::Continue;
 		break;
 	default:
+		if (code >= EXIT_READ_DR0 && code < EXIT_WRITE_DR0 + 16) {
+			// MOV DR intercepts. With decode assists EXITINFO1 bit 63 says bits 3:0
+			// name the GPR (APM 15.8.1); QEMU has none: the core decodes.
+			e.kind = ExitKind::MovDr;
+			e.dr = u8(code & 0xf);
+			e.dr_write = code >= EXIT_WRITE_DR0;
+			e.gpr = (c.exit_info_1 & bit(63)) ? u8(c.exit_info_1 & 0xf) : NO_GPR;
+			break;
+		}
 		e.kind = ExitKind::Unhandled;
 		e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 		break;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // An SVM vCPU: its VMCB, register state and the entry path.
 #include "dbgkvm_glue.h"
+#include "debugreg/debugreg.hpp"
 #include "rt/new.hpp"
+#include "rt/x86.hpp"
 #include "svm/svm.hpp"
 #include <initializer_list>
 
@@ -99,6 +101,7 @@ void SvmVcpu::reset()
 	VmcbSave &s = vmcb_->save;
 
 	c.intercept_exceptions = bit(1) | bit(17); // #DB (CVE-2015-8104), #AC (CVE-2015-5307)
+	c.intercept_dr = DR_INTERCEPT_ALL;          // until the guest owns them (WONT_EXIT)
 	c.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_CPUID |
 			    INTERCEPT_RSM | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
 			    INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT | INTERCEPT_TASK_SWITCH |
@@ -258,6 +261,77 @@ void SvmVcpu::save_exit_int_info()
 	event_err_ = vmcb_->control.exit_int_info_err;
 }
 
+// Apply the debug-register model to the VMCB (the hardware state a rule changed).
+void SvmVcpu::push_debug(u32 push)
+{
+	namespace dr = debugreg;
+	if (push & dr::PUSH_DR7)
+		vmcb_->save.dr7 = dr::effective_dr7(*dr_);
+	if (push & dr::PUSH_DR6)
+		vmcb_->save.dr6 = dr::hw_dr6(*dr_, dr::Vendor::Svm, knobs());
+	if (push & dr::PUSH_DR_INTERCEPT)
+		vmcb_->control.intercept_dr = dr::should_intercept_dr_access(*dr_) ? DR_INTERCEPT_ALL : 0;
+}
+
+void SvmVcpu::set_bp_intercept(bool on)
+{
+	if (on)
+		vmcb_->control.intercept_exceptions |= u32(bit(3));
+	else
+		vmcb_->control.intercept_exceptions &= ~u32(bit(3));
+}
+
+// Interrupts are off from here to the end: the debug registers are switched, the guest
+// runs, and the host's registers come back (KVM's vcpu_enter_guest order).
+void SvmVcpu::enter_guest(int cpu)
+{
+	namespace dr = debugreg;
+	const dr::Knobs k = knobs();
+	x86::HostDebugRegs host{};
+	host.dr7 = x86::read_dr<7>();
+	const u32 sdr = dr_->switch_db_regs;
+	dr::EntryPlan plan = dr::plan_entry(*dr_, dr::Vendor::Svm, host.bps_active(), k);
+	if (plan.restore_host) {
+		x86::read_db(host.db);
+		host.dr6 = x86::read_dr<6>();
+	}
+	if (plan.dr7_inert)
+		x86::write_dr<7>(dr::DR7_FIXED_1);
+	if (plan.load_db) {
+		x86::write_db(plan.db);
+		u32 why = ((sdr & dr::KVM_DEBUGREG_RELOAD) ? DK_DR_LOAD_RELOAD : 0) |
+			  ((sdr & dr::KVM_DEBUGREG_BP_ENABLED) ? DK_DR_LOAD_BP_ENABLED : 0) |
+			  ((sdr & dr::KVM_DEBUGREG_WONT_EXIT) ? DK_DR_LOAD_WONT_EXIT : 0) |
+			  (dr::guest_debugging_hw(*dr_) ? DK_DR_LOAD_GUEST_DEBUG : 0);
+		dk_trace_dr_load(vm_id_, vcpu_id_, cpu, sdr, why, plan.db, plan.dr7);
+	}
+	if (plan.write_vmcb_dr6)
+		vmcb_->save.dr6 = plan.dr6;
+	vmcb_->save.dr7 = plan.dr7;
+	dr::entered(*dr_);
+
+	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, percpu(cpu)->host_vmsave_pa);
+	// A #DB intercept's causes are in the VMCB DR6 now; the sync below may rewrite it.
+	exit_dr6_ = vmcb_->save.dr6;
+
+	// The guest may have written its debug registers without exits: take them back
+	// before the exit is handled, so a MOV DR exit sees current values.
+	if (dr::needs_sync(*dr_)) {
+		dr::HwDebugRegs hw;
+		x86::read_db(hw.db);
+		hw.dr6 = vmcb_->save.dr6;
+		hw.dr7 = vmcb_->save.dr7;
+		push_debug(dr::sync_dirty_debug_regs(*dr_, hw));
+		dk_trace_dr_sync(vm_id_, vcpu_id_, cpu, dr_->switch_db_regs, hw.db, hw.dr6);
+	}
+	if (plan.reset_host_dr6)
+		x86::write_dr<6>(dr::DR6_ACTIVE_LOW);
+	if (plan.restore_host)
+		host.restore(); // the host's breakpoints (ptrace, perf) work again
+	else if (plan.dr7 & dr::DR7_BP_EN_MASK)
+		x86::write_dr<7>(host.dr7); // never leave the guest's breakpoints armed
+}
+
 ArchExit SvmVcpu::run()
 {
 	VmcbControl &c = vmcb_->control;
@@ -281,7 +355,7 @@ ArchExit SvmVcpu::run()
 	c.event_inj_err = event_err_;
 
 	dk_irq_disable();
-	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, percpu(cpu)->host_vmsave_pa);
+	enter_guest(cpu);
 	dk_irq_enable();
 	dk_fpu_put_guest(fpu_);
 

@@ -139,6 +139,8 @@ enum Misc2 : u32 {
 	INTERCEPT_XSETBV = 1u << 13,
 };
 
+// Reads of DR0-7 (bits 7:0) and writes of DR0-7 (bits 23:16), as KVM intercepts them.
+inline constexpr u32 DR_INTERCEPT_ALL = 0x00ff00ff;
 inline constexpr u32 V_INTR_MASKING = 1u << 24; // int_ctl: the host's RFLAGS.IF masks INTR
 inline constexpr u64 NP_ENABLE = 1;
 inline constexpr u8 TLB_CONTROL_DO_NOTHING = 0;

@@ -86,15 +86,14 @@ public:
 	Errno set_msr(u32 index, u64 val) override;
 	void reset() override;
 
-	// What the debug-register model asks of a backend. Declared without `override`
-	// until that interface is in core/arch.hpp (then they override it).
-	void push_debug(u32 push);
-	void set_bp_intercept(bool on);
-	u64 cs_base();
-	int cpl();
-	u64 cr4();
-	bool movss_shadow();
-	bool event_pending();
+	// What the debug-register model asks of a backend.
+	void push_debug(u32 push) override;
+	void set_bp_intercept(bool on) override;
+	u64 cs_base() override;
+	int cpl() override;
+	u64 cr4() override;
+	bool movss_shadow() override;
+	bool event_pending() override;
 
 	// The per-CPU list of active VMCSs, and VMCLEAR on the CPU that holds this one.
 	static void clear_on_this_cpu(void *vcpu) noexcept;
