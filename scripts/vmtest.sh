@@ -192,7 +192,8 @@ if [ "$target" = kvm ]; then
 else
 	# dbgkvm may use symbols of other modules of the image (e.g. irqbypass):
 	# load those first, the way modprobe would.
-	IFS=, read -r -a want_mods <<<"$(modinfo -F depends "$module")"
+	moddeps=$(modinfo -F depends "$module" 2>/dev/null) || die "$module is not a kernel module"
+	IFS=, read -r -a want_mods <<<"$moddeps"
 	vermagic=$(modinfo -F vermagic "$module")
 	[ "${vermagic%% *}" = "$rel" ] ||
 		die "$module was built for ${vermagic%% *}, the $kver machine runs $rel: rebuild it"
@@ -200,9 +201,11 @@ fi
 image_mods=()
 for m in "${want_mods[@]}"; do
 	[ -n "$m" ] || continue
+	# Not in a process substitution: depchain's die must end the script.
+	chain=$(depchain "$(modname "$m")")
 	while IFS= read -r p; do
 		case " ${image_mods[*]} " in *" $p "*) ;; *) image_mods+=("$p") ;; esac
-	done < <(depchain "$(modname "$m")")
+	done <<<"$chain"
 done
 
 # busybox insmod cannot read compressed modules: keep decompressed copies.
