@@ -22,6 +22,9 @@
 #include <linux/tracepoint.h>
 #include <linux/string.h>
 
+/* The kernel's TRACE_EVENT layout, not clang-format's. */
+/* clang-format off */
+
 /* KVM_DEBUGREG_* */
 #define dk_show_sdr(f)                                                                             \
 	__print_flags(f, "|", { 1, "BP_ENABLED" }, { 2, "WONT_EXIT" }, { 4, "RELOAD" })
@@ -162,6 +165,8 @@ TRACE_EVENT(dbgkvm_debug_exit,
 		  dk_show_sdr(__entry->switch_db_regs), __entry->exception, __entry->pc,
 		  __entry->dr6, __entry->dr7)
 );
+
+/* clang-format on */
 
 #endif /* DBGKVM_TRACE_H */
 

@@ -21,8 +21,8 @@ void dk_trace_vcpu_put(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_d
 	trace_dbgkvm_vcpu_put(vm, vcpu, cpu, switch_db_regs);
 }
 
-void dk_trace_dr_load(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_db_regs,
-		      u32 reason, const u64 *db, u64 dr7)
+void dk_trace_dr_load(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_db_regs, u32 reason,
+		      const u64 *db, u64 dr7)
 {
 	trace_dbgkvm_dr_load(vm, vcpu, cpu, switch_db_regs, reason, db, dr7);
 }

@@ -15,10 +15,10 @@
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "no-roam", no_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+	    {"no-roam", no_argument, NULL, 'R'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct wl_opts o = { "/dev/dbgkvm", 3, 1, 5.0, 1000000 };
+	struct wl_opts o = {"/dev/dbgkvm", 3, 1, 5.0, 1000000};
 	struct wl_result r;
 	int c, i, bad = 0;
 
@@ -37,7 +37,9 @@ int main(int argc, char **argv)
 			o.roam = 0;
 			break;
 		default:
-			fprintf(stderr, "usage: drload [-n VMS] [-t SECONDS] [-s SPIN] [--no-roam] [DEVICE]\n");
+			fprintf(
+			    stderr,
+			    "usage: drload [-n VMS] [-t SECONDS] [-s SPIN] [--no-roam] [DEVICE]\n");
 			return 2;
 		}
 	}
@@ -48,8 +50,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < r.nvms; i++) {
 		const struct wl_vm *v = &r.vm[i];
 
-		printf("drload: vm %d%s tid %d: %llu runs, %llu checks ok, %llu wrong",
-		       i, v->roams ? " (roams)" : "", v->tid, v->runs, v->passes, v->bad);
+		printf("drload: vm %d%s tid %d: %llu runs, %llu checks ok, %llu wrong", i,
+		       v->roams ? " (roams)" : "", v->tid, v->runs, v->passes, v->bad);
 		if (v->bad)
 			printf(" (last found 0x%llx)", v->last_bad);
 		if (v->error[0])

@@ -95,7 +95,7 @@ int dw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/dbgkvm_vcpu_load")
 int dw_vcpu_load(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct vcpu_id id = { (__u32)ctx->args[0], (__u32)ctx->args[1] };
+	struct vcpu_id id = {(__u32)ctx->args[0], (__u32)ctx->args[1]};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct dw_event *e;
 

@@ -38,7 +38,7 @@
 static int nr_test;
 
 static void result(int ok, const char *skip, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void result(int ok, const char *skip, const char *fmt, ...)
 {
@@ -186,10 +186,11 @@ int main(void)
 		result(ran, NULL, "workload: %d VMs ran, their guests checked DR0-3/DR7 %llu times",
 		       n, passes);
 	}
-	why = dbgkvm && cap_dr <= 0 ? "dbgkvm has no debug-register switching yet (KVM_CAP_DEBUGREGS = 0)"
-				    : NULL;
-	result(bad == 0, bad ? why : NULL, "guests always found their own debug registers (%llu wrong)",
-	       bad);
+	why = dbgkvm && cap_dr <= 0
+		  ? "dbgkvm has no debug-register switching yet (KVM_CAP_DEBUGREGS = 0)"
+		  : NULL;
+	result(bad == 0, bad ? why : NULL,
+	       "guests always found their own debug registers (%llu wrong)", bad);
 
 	/* 3-8: the trace events, judged by drwatch. */
 	if (b) {
@@ -212,15 +213,22 @@ int main(void)
 
 		for (i = 0; b && i < s.nr; i++)
 			each = each && s.v[i].loads > 0 && s.v[i].loads == s.v[i].puts;
-		result(each, why, "vcpu_load/vcpu_put for each of the %d vCPUs (%d seen), as many puts as loads (%llu, %llu)",
+		result(each, why,
+		       "vcpu_load/vcpu_put for each of the %d vCPUs (%d seen), as many puts as "
+		       "loads (%llu, %llu)",
 		       n, s.nr, loads, puts);
 	}
-	result(b && ppu > 0 && plo > 0, why, "preemption: %llu puts on sched_out, %llu loads on sched_in",
-	       ppu, plo);
-	result(b && newcpu > 0, why ?: ncpu < 2 ? "one CPU: nowhere to move" : NULL,
+	result(b && ppu > 0 && plo > 0, why,
+	       "preemption: %llu puts on sched_out, %llu loads on sched_in", ppu, plo);
+	result(b && newcpu > 0,
+	       why
+		   ?: ncpu < 2 ? "one CPU: nowhere to move"
+			       : NULL,
 	       "%llu loads on a new CPU", newcpu);
 	result(b && have_entries && s.entries_seen > 0,
-	       why ?: b && !have_entries ? "no kprobe on dk_fpu_put_guest" : NULL,
+	       why
+		   ?: b && !have_entries ? "no kprobe on dk_fpu_put_guest"
+					 : NULL,
 	       "%llu guest runs traced", s.entries_seen);
 	{
 		int each = b && s.nr >= n;
@@ -231,13 +239,16 @@ int main(void)
 		if (!skip && knob)
 			skip = "no_reload_on_load=1: vcpu_load sets no RELOAD";
 		if (!skip && drl == 0 && cap_dr <= 0)
-			skip = "no dr_load events: the debug-register integration is not in (KVM_CAP_DEBUGREGS = 0)";
-		result(each, skip, "every vCPU reloaded its debug registers after vcpu_load (%llu dr_loads)",
+			skip = "no dr_load events: the debug-register integration is not in "
+			       "(KVM_CAP_DEBUGREGS = 0)";
+		result(each, skip,
+		       "every vCPU reloaded its debug registers after vcpu_load (%llu dr_loads)",
 		       drl);
 	}
 	missed = dw_state_missed(&s);
 	if (knob)
-		result(b && missed > 0, why, "drwatch caught %llu missed reloads (no_reload_on_load=1 injects them)",
+		result(b && missed > 0, why,
+		       "drwatch caught %llu missed reloads (no_reload_on_load=1 injects them)",
 		       missed);
 	else
 		result(b && missed == 0 && drops == 0, why,

@@ -64,8 +64,10 @@ struct dw_bpf *dw_bpf_open(struct dw_state *s, const char *entry_syms, int *have
 	/* Attached by hand below: the kprobe target is only known at run time. */
 	bpf_program__set_autoattach(k->progs.dw_entry, false);
 	if (drwatch_bpf__load(k)) {
-		fprintf(stderr, "drwatch: cannot load the BPF programs: %s (root? CAP_BPF and CAP_PERFMON?)\n",
-			strerror(errno));
+		fprintf(
+		    stderr,
+		    "drwatch: cannot load the BPF programs: %s (root? CAP_BPF and CAP_PERFMON?)\n",
+		    strerror(errno));
 		goto fail;
 	}
 	if (attach_raw(k->progs.dw_sched_switch, "sched_switch") ||
@@ -82,7 +84,8 @@ struct dw_bpf *dw_bpf_open(struct dw_state *s, const char *entry_syms, int *have
 		libbpf_set_print(NULL);
 		for (sym = strtok_r(list, ",", &save); sym && !*have_entries;
 		     sym = strtok_r(NULL, ",", &save))
-			*have_entries = bpf_program__attach_kprobe(k->progs.dw_entry, false, sym) != NULL;
+			*have_entries =
+			    bpf_program__attach_kprobe(k->progs.dw_entry, false, sym) != NULL;
 		libbpf_set_print(print_libbpf);
 		free(list);
 	}

@@ -67,8 +67,7 @@ static int cpu_ok(int cpu)
 	return cpu >= 0 && cpu < DW_MAX_CPUS;
 }
 
-static void miss(struct dw_state *s, struct dw_vcpu *v, const struct dw_event *e,
-		 const char *what)
+static void miss(struct dw_state *s, struct dw_vcpu *v, const struct dw_event *e, const char *what)
 {
 	int owner = cpu_ok(e->cpu) ? s->dr_owner[e->cpu] : 0;
 	int self = (int)(v - s->v) + 1;
@@ -79,7 +78,8 @@ static void miss(struct dw_state *s, struct dw_vcpu *v, const struct dw_event *e
 		v->missed_stale++;
 	if (!s->err)
 		return;
-	fprintf(s->err, "MISSED RELOAD: vm %u vcpu %u cpu %d: %s after vcpu_load (switch_db_regs 0x%x",
+	fprintf(s->err,
+		"MISSED RELOAD: vm %u vcpu %u cpu %d: %s after vcpu_load (switch_db_regs 0x%x",
 		v->vm, v->vcpu, e->cpu, what, v->sdr);
 	if (e->kind == DW_DR_LOAD)
 		fprintf(s->err, ", reason 0x%x", e->reason);
@@ -87,8 +87,8 @@ static void miss(struct dw_state *s, struct dw_vcpu *v, const struct dw_event *e
 	if (v->dr_cpu != e->cpu)
 		fprintf(s->err, "; its DRs were last loaded on cpu %d", v->dr_cpu);
 	if (owner && owner != self)
-		fprintf(s->err, "; vm %u vcpu %u loaded its DRs on cpu %d since", s->v[owner - 1].vm,
-			s->v[owner - 1].vcpu, e->cpu);
+		fprintf(s->err, "; vm %u vcpu %u loaded its DRs on cpu %d since",
+			s->v[owner - 1].vm, s->v[owner - 1].vcpu, e->cpu);
 	fprintf(s->err, "\n");
 }
 
@@ -200,14 +200,15 @@ void dw_state_summary(const struct dw_state *s, FILE *f, int have_entries, __u64
 {
 	int i;
 
-	fprintf(f, "%4s %4s %7s %7s %7s %7s %7s %7s %8s %8s %7s %7s %6s %7s %6s\n", "vm",
-		"vcpu", "loads", "puts", "p_puts", "i_puts", "p_loads", "newcpu", "entries",
-		"dr_loads", "reloads", "syncs", "dbgex", "missed", "stale");
+	fprintf(f, "%4s %4s %7s %7s %7s %7s %7s %7s %8s %8s %7s %7s %6s %7s %6s\n", "vm", "vcpu",
+		"loads", "puts", "p_puts", "i_puts", "p_loads", "newcpu", "entries", "dr_loads",
+		"reloads", "syncs", "dbgex", "missed", "stale");
 	for (i = 0; i < s->nr; i++) {
 		const struct dw_vcpu *v = &s->v[i];
 
 		fprintf(f, "%4u %4u %7llu %7llu %7llu %7llu %7llu %7llu ", v->vm, v->vcpu, v->loads,
-			v->puts, v->preempt_puts, v->ioctl_puts, v->preempt_loads, v->new_cpu_loads);
+			v->puts, v->preempt_puts, v->ioctl_puts, v->preempt_loads,
+			v->new_cpu_loads);
 		if (have_entries)
 			fprintf(f, "%8llu ", v->entries);
 		else

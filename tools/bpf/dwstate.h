@@ -12,7 +12,7 @@
 #include "drwatch.h"
 
 #define DW_MAX_VCPUS 256
-#define DW_MAX_CPUS 1024
+#define DW_MAX_CPUS  1024
 
 struct dw_vcpu {
 	__u32 vm, vcpu;
@@ -21,23 +21,23 @@ struct dw_vcpu {
 	__u64 entries, dr_loads, reloads, load_reloads, syncs, debug_exits;
 	__u64 missed, missed_stale;
 	/* state */
-	__u32 sdr;          /* switch_db_regs, latest known */
-	__u32 last_tid;     /* thread of the latest load */
-	int load_cpu;       /* CPU of the latest load, -1 before the first */
-	int dr_cpu;         /* CPU of the latest dr_load, -1 before the first */
-	int pending;        /* loaded, no dr_load with RELOAD since, no entry since */
+	__u32 sdr;	/* switch_db_regs, latest known */
+	__u32 last_tid; /* thread of the latest load */
+	int load_cpu;	/* CPU of the latest load, -1 before the first */
+	int dr_cpu;	/* CPU of the latest dr_load, -1 before the first */
+	int pending;	/* loaded, no dr_load with RELOAD since, no entry since */
 	int last_put_preempt;
 };
 
 struct dw_state {
 	struct dw_vcpu v[DW_MAX_VCPUS];
 	int nr;
-	int overflow;       /* more vCPUs than DW_MAX_VCPUS: the rest are not followed */
+	int overflow; /* more vCPUs than DW_MAX_VCPUS: the rest are not followed */
 	/* Per CPU: the vCPU whose DR0-3 were loaded last (index + 1; 0 = none seen). */
 	int dr_owner[DW_MAX_CPUS];
 	__u64 events, entries_seen;
-	FILE *log;          /* one line per event (-v), or NULL */
-	FILE *err;          /* one line per missed reload, or NULL */
+	FILE *log; /* one line per event (-v), or NULL */
+	FILE *err; /* one line per missed reload, or NULL */
 };
 
 void dw_state_init(struct dw_state *s);

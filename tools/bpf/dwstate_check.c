@@ -50,7 +50,7 @@ int main(void)
 	expect(dw_state_missed(&s) == 0 && s.v[0].load_reloads == 2 && s.v[0].reloads == 2,
 	       "reload after each load: nothing missed");
 	expect(s.v[0].preempt_puts == 1 && s.v[0].ioctl_puts == 1 && s.v[0].preempt_loads == 1 &&
-		       s.v[0].new_cpu_loads == 1 && s.v[0].entries == 3,
+		   s.v[0].new_cpu_loads == 1 && s.v[0].entries == 3,
 	       "counts: preemption vs ioctl puts, loads after preemption, loads on a new CPU");
 
 	/* The 2016 bug: the load set no RELOAD; BP_ENABLED still loads, without RELOAD. */
@@ -112,7 +112,8 @@ int main(void)
 	ev(DW_PUT, 1, 0, 0, 0, 0, 0);
 	ev(DW_LOAD, 1, 0, 0, 0, 0, 0);
 	ev(DW_ENTRY, 1, 0, 0, 0, 0, 0);
-	expect(dw_state_missed(&s) == 0 && s.v[0].syncs == 1, "after dr_sync, not armed: nothing missed");
+	expect(dw_state_missed(&s) == 0 && s.v[0].syncs == 1,
+	       "after dr_sync, not armed: nothing missed");
 
 	printf("# dwstate_check: %d passed, %d failed\n", nr - failed, failed);
 	return failed != 0;

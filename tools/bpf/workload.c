@@ -20,7 +20,7 @@ extern const unsigned char dw_guest_start[], dw_guest_end[];
 
 #define MEM_SIZE 0x10000
 #define CODE_GPA 0x1000
-#define PORT_OK 0x10
+#define PORT_OK	 0x10
 #define PORT_BAD 0x11
 
 static double now(void)
@@ -68,10 +68,10 @@ static void *roam(void *arg)
 
 static int run_vm(const struct wl_opts *o, int k, struct wl_vm *v)
 {
-	struct kvm_userspace_memory_region mr = { 0 };
+	struct kvm_userspace_memory_region mr = {0};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	struct roamer rm = { 0 };
+	struct roamer rm = {0};
 	pthread_t th;
 	struct kvm_run *run;
 	int sys, vm, vcpu, r = 0;
@@ -137,8 +137,9 @@ static int run_vm(const struct wl_opts *o, int k, struct wl_vm *v)
 		if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT &&
 		    run->io.port == PORT_OK) {
 			v->passes++;
-		} else if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT &&
-			   run->io.port == PORT_BAD && run->io.size == 4) {
+		} else if (run->exit_reason == KVM_EXIT_IO &&
+			   run->io.direction == KVM_EXIT_IO_OUT && run->io.port == PORT_BAD &&
+			   run->io.size == 4) {
 			v->bad++;
 			memcpy(&v->last_bad, (char *)run + run->io.data_offset, 4);
 		} else {
@@ -167,8 +168,8 @@ int wl_run(const struct wl_opts *o, struct wl_result *res)
 	if (n > WL_MAX_VMS)
 		n = WL_MAX_VMS;
 	/* The children write their results here. */
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		      -1, 0);
+	shared =
+	    mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		return -1;
 	memset(shared, 0, sizeof(*shared));

@@ -12,21 +12,21 @@
 #define WL_MAX_VMS 8
 
 struct wl_opts {
-	const char *dev;      /* /dev/dbgkvm or /dev/kvm */
-	int nvms;             /* VMs pinned to CPU 0 */
-	int roam;             /* plus one VM moved between CPU 0 and 1 (needs 2 CPUs) */
+	const char *dev; /* /dev/dbgkvm or /dev/kvm */
+	int nvms;	 /* VMs pinned to CPU 0 */
+	int roam;	 /* plus one VM moved between CPU 0 and 1 (needs 2 CPUs) */
 	double seconds;
-	unsigned int spin;    /* guest spin count between two checks */
+	unsigned int spin; /* guest spin count between two checks */
 };
 
 struct wl_vm {
 	unsigned long long passes;   /* checks with DR0-3/DR7 intact */
-	unsigned long long bad;      /* checks that found another value */
+	unsigned long long bad;	     /* checks that found another value */
 	unsigned long long last_bad; /* the value found */
 	unsigned long long runs;     /* KVM_RUN calls */
-	int tid;                     /* the vCPU thread */
-	int roams;                   /* 1: this is the roaming VM */
-	char error[160];             /* set when the VM could not run */
+	int tid;		     /* the vCPU thread */
+	int roams;		     /* 1: this is the roaming VM */
+	char error[160];	     /* set when the VM could not run */
 };
 
 struct wl_result {
