@@ -109,8 +109,11 @@ run_one() {
 	rm -f /tmp/timedout /tmp/stuck
 	say "run $_name"
 	read -r _t0 _ </proc/uptime
+	# setsid: its own process group (same pid: a background job of a shell
+	# without job control is no group leader), so a timeout kills any
+	# processes it forked too.
 	DBGKVM_DEV=$VT_DEV DBGKVM_TARGET=$VT_TARGET DBGKVM_VM=$VT_VM \
-		"$_bin" </dev/null &
+		setsid "$_bin" </dev/null &
 	_pid=$!
 	(
 		sleep "$VT_TEST_TIMEOUT"
@@ -123,9 +126,9 @@ run_one() {
 			echo "vmtest: timeout: $_name thread ${_tid##*/} kernel stack:"
 			sed 's/^/vmtest: timeout:   /' "$_s"
 		done >/dev/console 2>&1
-		kill -TERM "$_pid" 2>/dev/null || { rm -f /tmp/timedout; exit 0; }
+		kill -TERM -"$_pid" 2>/dev/null || { rm -f /tmp/timedout; exit 0; }
 		sleep 5
-		kill -KILL "$_pid" 2>/dev/null || exit 0
+		kill -KILL -"$_pid" 2>/dev/null || exit 0
 		sleep 5
 		kill -0 "$_pid" 2>/dev/null || exit 0
 		echo >/tmp/stuck
