@@ -406,6 +406,10 @@ if [ "$endseen" = 0 ]; then
 		while IFS= read -r line; do
 			tail_lines+=("#   $line")
 		done < <(tail -n 15 "$serial" | tr -d '\r')
+		tail_lines+=("# last lines of $out/vm.log (the emulator's own output):")
+		while IFS= read -r line; do
+			tail_lines+=("#   $line")
+		done < <(grep -v '^ALSA lib' "$out/vm.log" | tail -n 5)
 	else
 		# The guest could not check its own kernel log: do it here on what
 		# reached the console (warnings and up) after boot.
