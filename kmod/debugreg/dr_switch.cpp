@@ -15,7 +15,9 @@ EntryPlan plan_entry(const State &s, Vendor v, bool host_bps_active, const Knobs
 	EntryPlan p{};
 	const bool wont_exit = needs_sync(s);
 
-	p.load_db = s.switch_db_regs != 0;
+	p.load_db = (s.switch_db_regs & KVM_DEBUGREG_RELOAD) || host_bps_active;
+	p.verify_db = !p.load_db && !k.no_reload_on_load &&
+		      (s.switch_db_regs & (KVM_DEBUGREG_BP_ENABLED | KVM_DEBUGREG_WONT_EXIT));
 	p.dr7_inert = p.load_db || host_bps_active;
 	for (int i = 0; i < NR_DB_REGS; i++)
 		p.db[i] = s.eff_db[i];
@@ -33,6 +35,12 @@ EntryPlan plan_entry(const State &s, Vendor v, bool host_bps_active, const Knobs
 void entered(State &s)
 {
 	s.switch_db_regs &= ~KVM_DEBUGREG_RELOAD;
+}
+
+void exited(State &s, const EntryPlan &p)
+{
+	if (p.restore_host)
+		s.switch_db_regs |= KVM_DEBUGREG_RELOAD;
 }
 
 uint32_t sync_dirty_debug_regs(State &s, const HwDebugRegs &hw)

@@ -28,6 +28,11 @@ void vcpu_load(State &s, const Knobs &k);
 struct EntryPlan {
 	bool dr7_inert; // first write host DR7 := DR7_FIXED_1 (no host bp may fire on guest addrs)
 	bool load_db;	// then write DR0-3 := db[]
+	// Not reloading, but the guest's breakpoints are live: read DR0-3 and load db[] if the
+	// hardware differs (a safety net for writers that do not go through vcpu_load, such as
+	// a per-CPU perf breakpoint installed and removed between two entries). Off under the
+	// no_reload_on_load knob, which re-creates the 2016 bug without a net.
+	bool verify_db;
 	uint64_t db[NR_DB_REGS];
 	bool load_dr6;	     // VMX: MOV DR6 := dr6 (only while the guest owns the DRs)
 	bool write_vmcb_dr6; // SVM: VMCB save.dr6 := dr6 (every entry)
@@ -39,13 +44,19 @@ struct EntryPlan {
 	bool reset_host_dr6;
 };
 
-// Decide how to load the debug registers for the next entry. Load DR0-3 whenever
-// switch_db_regs is non-zero (a breakpoint is armed, the guest owns the DRs, or the
-// hardware may be stale); DR7 is made inert before DR0-3 are written, and also whenever the
+// Decide how to load the debug registers for the next entry. Lazily: DR0-3 are written
+// only when the hardware may not hold eff_db (RELOAD: after vcpu_load, a DR0-3 change, or
+// a restore of the host's registers) or when the host has breakpoints armed (its DR0-3
+// come back after the exit). Unlike KVM since v5.15, which reloads on every entry while a
+// breakpoint is armed, this keeps RELOAD meaningful: it is what the 2016 fix is about, and
+// what the tracepoints show. DR7 is made inert before DR0-3 are written, and whenever the
 // host has breakpoints armed (they must not fire while the guest's DR0-3 are loaded).
 EntryPlan plan_entry(const State &s, Vendor v, bool host_bps_active, const Knobs &k);
 // The plan was applied: hardware DR0-3 hold eff_db.
 void entered(State &s);
+// After the exit (and the sync, if any): the host's registers are back if the plan said to
+// restore them, so the hardware no longer holds eff_db.
+void exited(State &s, const EntryPlan &p);
 
 // After a VM exit: the guest may have changed DR0-3/DR6/DR7 behind our back.
 inline bool needs_sync(const State &s)

@@ -123,6 +123,7 @@ DK_EXTERN_C void dk_log_warn(const char *fmt, ...) DK_NOEXCEPT
 #define DK_DR_LOAD_BP_ENABLED 2u /* the effective DR7 arms a breakpoint */
 #define DK_DR_LOAD_WONT_EXIT 4u  /* the guest owns the debug registers */
 #define DK_DR_LOAD_GUEST_DEBUG 8u /* userspace's KVM_GUESTDBG_USE_HW_BP registers */
+#define DK_DR_LOAD_STALE 16u     /* no RELOAD, but the hardware held other values */
 DK_EXTERN_C void dk_trace_vcpu_load(unsigned int vm, unsigned int vcpu, int cpu,
 				    dk_u32 switch_db_regs) DK_NOEXCEPT;
 DK_EXTERN_C void dk_trace_vcpu_put(unsigned int vm, unsigned int vcpu, int cpu,

@@ -295,11 +295,19 @@ void SvmVcpu::enter_guest(int cpu)
 		x86::read_db(host.db);
 		host.dr6 = x86::read_dr<6>();
 	}
-	if (plan.dr7_inert)
+	u32 stale = 0;
+	if (plan.verify_db) {
+		u64 hw[4];
+		x86::read_db(hw);
+		for (int i = 0; i < 4; i++)
+			if (hw[i] != plan.db[i])
+				stale = DK_DR_LOAD_STALE; // someone else wrote them: reload
+	}
+	if (plan.dr7_inert || stale)
 		x86::write_dr<7>(dr::DR7_FIXED_1);
-	if (plan.load_db) {
+	if (plan.load_db || stale) {
 		x86::write_db(plan.db);
-		u32 why = ((sdr & dr::KVM_DEBUGREG_RELOAD) ? DK_DR_LOAD_RELOAD : 0) |
+		u32 why = stale | ((sdr & dr::KVM_DEBUGREG_RELOAD) ? DK_DR_LOAD_RELOAD : 0) |
 			  ((sdr & dr::KVM_DEBUGREG_BP_ENABLED) ? DK_DR_LOAD_BP_ENABLED : 0) |
 			  ((sdr & dr::KVM_DEBUGREG_WONT_EXIT) ? DK_DR_LOAD_WONT_EXIT : 0) |
 			  (dr::guest_debugging_hw(*dr_) ? DK_DR_LOAD_GUEST_DEBUG : 0);
@@ -330,6 +338,7 @@ void SvmVcpu::enter_guest(int cpu)
 		host.restore(); // the host's breakpoints (ptrace, perf) work again
 	else if (plan.dr7 & dr::DR7_BP_EN_MASK)
 		x86::write_dr<7>(host.dr7); // never leave the guest's breakpoints armed
+	dr::exited(*dr_, plan);
 }
 
 ArchExit SvmVcpu::run()

@@ -30,9 +30,13 @@ struct Cpu {
 EntryPlan enter(State &s, Cpu &c, Vendor v, const Knobs &k, bool host_bps = false)
 {
 	const EntryPlan p = plan_entry(s, v, host_bps, k);
-	if (p.dr7_inert)
+	bool load = p.load_db;
+	if (p.verify_db)
+		for (int i = 0; i < NR_DB_REGS; i++)
+			load |= c.dr[i] != p.db[i];
+	if (p.dr7_inert || load)
 		c.dr7 = DR7_FIXED_1;
-	if (p.load_db)
+	if (load)
 		for (int i = 0; i < NR_DB_REGS; i++)
 			c.dr[i] = p.db[i];
 	if (p.load_dr6 || p.write_vmcb_dr6)
@@ -81,7 +85,7 @@ struct PlanRow {
 	uint32_t switch_db_regs;
 	bool host_bps;
 	Vendor v;
-	bool load_db, dr7_inert, load_dr6, write_vmcb_dr6;
+	bool load_db, verify_db, dr7_inert, load_dr6, write_vmcb_dr6;
 	uint64_t dr6;
 };
 
@@ -91,14 +95,16 @@ TEST(DebugregSwitch, PlanEntryTable)
 	const uint32_t W = KVM_DEBUGREG_WONT_EXIT, B = KVM_DEBUGREG_BP_ENABLED,
 		       R = KVM_DEBUGREG_RELOAD;
 	const PlanRow rows[] = {
-	    {"idle vmx", 0, false, Vendor::Vmx, false, false, false, false, guest_dr6},
-	    {"idle svm", 0, false, Vendor::Svm, false, false, false, true, DR6_ACTIVE_LOW},
-	    {"host bps only", 0, true, Vendor::Vmx, false, true, false, false, guest_dr6},
-	    {"bp enabled", B, false, Vendor::Vmx, true, true, false, false, guest_dr6},
-	    {"reload", R, false, Vendor::Svm, true, true, false, true, DR6_ACTIVE_LOW},
-	    {"wont_exit vmx", W, false, Vendor::Vmx, true, true, true, false, guest_dr6},
-	    {"wont_exit svm", W, false, Vendor::Svm, true, true, false, true, guest_dr6},
-	    {"bp+host svm", B, true, Vendor::Svm, true, true, false, true, DR6_ACTIVE_LOW},
+	    // name, switch_db_regs, host bps, vendor: load, verify, inert, VMX DR6, VMCB DR6
+	    {"idle vmx", 0, false, Vendor::Vmx, false, false, false, false, false, guest_dr6},
+	    {"idle svm", 0, false, Vendor::Svm, false, false, false, false, true, DR6_ACTIVE_LOW},
+	    {"host bps only", 0, true, Vendor::Vmx, true, false, true, false, false, guest_dr6},
+	    {"bp enabled: lazy", B, false, Vendor::Vmx, false, true, false, false, false, guest_dr6},
+	    {"reload", R, false, Vendor::Svm, true, false, true, false, true, DR6_ACTIVE_LOW},
+	    {"bp + reload", B | R, false, Vendor::Vmx, true, false, true, false, false, guest_dr6},
+	    {"wont_exit vmx", W, false, Vendor::Vmx, false, true, false, true, false, guest_dr6},
+	    {"wont_exit svm", W, false, Vendor::Svm, false, true, false, false, true, guest_dr6},
+	    {"bp+host svm", B, true, Vendor::Svm, true, false, true, false, true, DR6_ACTIVE_LOW},
 	};
 	for (const auto &r : rows) {
 		State s = fresh();
@@ -107,6 +113,7 @@ TEST(DebugregSwitch, PlanEntryTable)
 		s.switch_db_regs = r.switch_db_regs;
 		const EntryPlan p = plan_entry(s, r.v, r.host_bps, Knobs{});
 		EXPECT_EQ(p.load_db, r.load_db) << r.name;
+		EXPECT_EQ(p.verify_db, r.verify_db) << r.name;
 		EXPECT_EQ(p.dr7_inert, r.dr7_inert) << r.name;
 		EXPECT_EQ(p.load_dr6, r.load_dr6) << r.name;
 		EXPECT_EQ(p.write_vmcb_dr6, r.write_vmcb_dr6) << r.name;
@@ -157,10 +164,12 @@ TEST(DebugregSwitch, FirstInterceptedMovDrHandsTheRegistersToTheGuest)
 	EXPECT_TRUE(s.switch_db_regs & KVM_DEBUGREG_WONT_EXIT);
 	EXPECT_FALSE(should_intercept_dr_access(s));
 
-	// Entry loads the guest's registers (and, on VMX, its DR6).
+	// The hardware already holds eff_db (no RELOAD): entry only checks them, and loads the
+	// guest's DR6 (VMX).
 	Cpu c{};
 	const EntryPlan p = enter(s, c, Vendor::Vmx, Knobs{});
-	EXPECT_TRUE(p.load_db);
+	EXPECT_FALSE(p.load_db);
+	EXPECT_TRUE(p.verify_db);
 	EXPECT_TRUE(p.load_dr6);
 
 	// The guest writes natively; the next exit takes everything back.
@@ -270,17 +279,71 @@ TEST(DebugregSeed2016, KnobReproducesTheMissedBreakpoint)
 	EXPECT_EQ(r.a_dr0_in_hw, 0xb000u); // A runs on B's breakpoint address
 }
 
-TEST(DebugregSeed2016, KnobIsHarmlessWhenABreakpointIsArmed)
+TEST(DebugregSeed2016, ArmedBreakpointsAfterLoadAreReloadedOrVerified)
 {
-	// With BP_ENABLED the registers are reloaded on every entry anyway: the knob only matters
-	// in the case above.
-	Knobs bug{};
-	bug.no_reload_on_load = true;
+	// Lazy reload: with a breakpoint armed, vcpu_load's RELOAD is what reloads. The knob
+	// takes RELOAD and the verification away, as the 2016 code had neither.
 	State s = fresh();
 	(void)set_dr(s, 7, 0x401, cpl0());
 	entered(s);
-	vcpu_load(s, bug);
-	EXPECT_TRUE(plan_entry(s, Vendor::Vmx, false, bug).load_db);
+	vcpu_load(s, Knobs{});
+	EXPECT_TRUE(plan_entry(s, Vendor::Vmx, false, Knobs{}).load_db);
+	entered(s);
+	EXPECT_TRUE(plan_entry(s, Vendor::Vmx, false, Knobs{}).verify_db);
+
+	Knobs bug{};
+	bug.no_reload_on_load = true;
+	State t = fresh();
+	(void)set_dr(t, 7, 0x401, cpl0());
+	entered(t);
+	vcpu_load(t, bug);
+	const EntryPlan p = plan_entry(t, Vendor::Vmx, false, bug);
+	EXPECT_FALSE(p.load_db);
+	EXPECT_FALSE(p.verify_db);
+}
+
+TEST(DebugregSeed2016, GuestTakingTheRegistersAfterAnotherVcpuRanSeesItsOwn)
+{
+	// A owns its DRs (DR0 = 0xa000, DR7 = 0), B runs on the CPU with DR0 = 0xb000, then A
+	// comes back and its next MOV DR7 (intercepted) hands the registers to the guest, which
+	// arms DR0 natively. Under the knob the hardware still holds B's address.
+	for (bool knob : {false, true}) {
+		Knobs k{};
+		k.no_reload_on_load = knob;
+		Cpu cpu{};
+		State a = fresh(), b = fresh();
+		vcpu_load(a, k);
+		(void)enter(a, cpu, Vendor::Svm, k);
+		EXPECT_EQ(on_dr_intercept(a, 0, true, 0xa000, cpl0()).action, DrAction::Reenter);
+		(void)enter(a, cpu, Vendor::Svm, k);
+		cpu.dr[0] = 0xa000;
+		exit_and_sync(a, cpu);
+		vcpu_load(b, k);
+		(void)set_dr(b, 0, 0xb000, cpl0());
+		(void)set_dr(b, 7, 0x401, cpl0());
+		(void)enter(b, cpu, Vendor::Svm, k);
+		vcpu_load(a, k);
+		(void)enter(a, cpu, Vendor::Svm, k); // an exit for something else
+		EXPECT_EQ(on_dr_intercept(a, 7, true, 0x401, cpl0()).action, DrAction::Reenter);
+		(void)enter(a, cpu, Vendor::Svm, k);
+		EXPECT_EQ(cpu.dr[0], knob ? 0xb000u : 0xa000u) << "knob " << knob;
+	}
+}
+
+TEST(DebugregSwitch, RestoringTheHostRegistersSetsReload)
+{
+	State s = fresh();
+	entered(s);
+	EntryPlan p = plan_entry(s, Vendor::Svm, true, Knobs{});
+	EXPECT_TRUE(p.load_db);
+	EXPECT_TRUE(p.restore_host);
+	entered(s);
+	exited(s, p);
+	EXPECT_TRUE(s.switch_db_regs & KVM_DEBUGREG_RELOAD);
+	p = plan_entry(s, Vendor::Svm, false, Knobs{});
+	entered(s);
+	exited(s, p);
+	EXPECT_FALSE(s.switch_db_regs & KVM_DEBUGREG_RELOAD);
 }
 
 TEST(DebugregSeed2016, OtherKnobsDoNotChangeTheOutcome)
