@@ -94,6 +94,33 @@ for k in 6.1 6.12; do
 	done
 done
 
+# Fault injection: each knob re-creates one historical bug; the run passes when exactly
+# the tests written for that bug fail (and the knob's warning line was printed).
+knob_run() {
+	local knob=$1 expect=$2 name="knob-$1"
+	local t0=$SECONDS
+	bash scripts/vmtest.sh --vm qemu-svm --kernel 6.1 --target dbgkvm \
+		--module "$ROOT/build/kmod-6.1/dbgkvm.ko" --tests "$ROOT/build/selftests/bin" \
+		--only debug_test,guestdr_test,dr_switch_test,emul_debug_test \
+		--append "dbgkvm.$knob=1" --out "$ROOT/build/vmtest/$name" >"$OUT/$name.log" 2>&1
+	local failed_tests
+	failed_tests=$(sed -n -E 's/^[a-z_]+: not ok [0-9]+ - ([A-Za-z0-9_]+).*/\1/p' "$OUT/$name.log" |
+		sort | paste -sd, -)
+	if ! grep -q "fault injection on: $knob" "$ROOT/build/vmtest/$name/serial.log"; then
+		fail "$name: no warning line for the knob in the kernel log"
+	elif [ "$failed_tests" = "$expect" ]; then
+		ok "$name: caught by $expect ($((SECONDS - t0)) s)"
+	else
+		fail "$name: expected exactly $expect to fail, got '${failed_tests:-nothing}'"
+	fi
+}
+
+knob_run no_reload_on_load \
+	seed000_vcpus_sharing_one_cpu_keep_their_breakpoints,seed003_ptrace_breakpoint_next_to_vcpus_on_one_cpu
+knob_run svm_clobber_guest_dr6 seed001_debug_exits_keep_guest_dr6_and_do_not_accumulate
+knob_run skip_code_bp_check seed004_emul_guest_code_bp_checked_under_userspace_hw_bp
+knob_run single_cause_on_coincident seed002_emul_single_step_and_code_bp_coincide
+
 echo "# make check took $((SECONDS - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
