@@ -234,7 +234,7 @@ if ! flock -n 9; then
 	echo "vmtest: waiting for another run using $out" >&2
 	flock 9
 fi
-rm -f "$out/serial.log" "$out/summary.tap" "$out/vm.log" "$out/.stats" "$out/boot.iso"
+rm -f "$out/serial.log" "$out/summary.tap" "$out/vm.log" "$out/.stats" "$out/boot.iso" "$out/bochs.log"
 stage=$out/initramfs
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,vmtest/modules,selftests}
@@ -401,6 +401,13 @@ fi
 if [ "$endseen" = 0 ]; then
 	tail_lines+=("not ok - vmtest: no end marker: the machine crashed, hung or stopped early")
 	failed=$((failed + 1))
+	# Bochs stops on its own panics (unimplemented or inconsistent state):
+	# those say more than the guest's console.
+	if [ -f "$out/bochs.log" ]; then
+		while IFS= read -r line; do
+			tail_lines+=("# bochs: $line")
+		done < <(grep -E '^[0-9]+p\[' "$out/bochs.log" | tail -n 5)
+	fi
 	if [ "$booted" = 0 ]; then
 		tail_lines+=("# the machine never reached /init; last lines of $serial:")
 		while IFS= read -r line; do
