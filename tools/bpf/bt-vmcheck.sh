@@ -57,6 +57,7 @@ ldd "$(command -v bpftrace)" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { pri
 	done
 strip --strip-debug -o "$stage/dbgkvm.ko" "$module"
 strip -o "$stage/bin/drload" "$drload"
+strip -o "$stage/bin/drwatch" "$root/build/bpf/bin/drwatch"
 cp "$here"/*.bt "$stage/bt/"
 [ "$(id -u)" != 0 ] || mknod "$stage/dev/console" c 5 1
 
@@ -84,8 +85,17 @@ for f in /sys/kernel/tracing/events/dbgkvm/*/format; do
 	sed -n 's/^\tfield:\([^;]*\);.*/btcheck: format '"$(basename "$(dirname "$f")")"' \1/p' "$f"
 done
 ulimit -l unlimited
-for bt in /bt/*.bt; do
-	name=${bt##*/}
+# drwatch's own binary first, next to the same workload.
+say "run drwatch"
+drwatch -d 8 >/tmp/dw.out 2>&1 &
+pid=$!
+sleep 2
+drload -t 3 -n 2 >/dev/null 2>&1
+wait $pid
+say "exit drwatch rc=$?"
+sed 's/^/btcheck: drwatch: /' /tmp/dw.out
+for name in drevents.bt drreloads.bt drmissed.bt; do
+	bt=/bt/$name
 	say "run $name"
 	bpftrace "$bt" >/tmp/bt.out 2>&1 &
 	pid=$!
@@ -101,6 +111,21 @@ for bt in /bt/*.bt; do
 	sed 's/^/btcheck: drload: /' /tmp/drload.out
 	sleep 1
 	kill -INT $pid 2>/dev/null
+	# bpftrace prints its maps and detaches at SIGINT: give it a minute under TCG,
+	# then say where it is stuck and kill it.
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 60 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		say "$name still running 60 s after SIGINT: wchan $(cat /proc/$pid/wchan)"
+		for t in /proc/$pid/task/*; do
+			say "$name task ${t##*/} $(cat "$t/comm") $(cat "$t/wchan")"
+			sed "s/^/btcheck: $name stack: /" "$t/stack"
+		done
+		kill -KILL $pid
+	fi
 	wait $pid
 	say "exit $name rc=$?"
 	# Long traces: the head and the tail are enough to judge.
@@ -130,6 +155,8 @@ timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -n
 tr -d '\r' <"$log" >"$log.txt"
 
 fails=0 passes=0
+missed_expected=0
+case " $append " in *" dbgkvm.no_reload_on_load=1 "*) missed_expected=1 ;; esac
 check() { # check DESCRIPTION COMMAND...
 	local what=$1
 	shift
@@ -143,10 +170,14 @@ check() { # check DESCRIPTION COMMAND...
 }
 has() { grep -qE "$1" "$log.txt"; }
 count() { grep -cE "$1" "$log.txt" || true; }
-missed_expected=0
-case " $append " in *" dbgkvm.no_reload_on_load=1 "*) missed_expected=1 ;; esac
-
 check "machine booted and finished" has '^btcheck: ===== end ====='
+if [ $missed_expected = 1 ]; then
+	check "drwatch reported missed reloads (no_reload_on_load=1)" has '^btcheck: drwatch: drwatch: [0-9]+ events, [1-9][0-9]* vCPUs, [1-9][0-9]* missed reloads'
+	check "drwatch exited 1" has '^btcheck: exit drwatch rc=1'
+else
+	check "drwatch printed its summary, no missed reload" has '^btcheck: drwatch: drwatch: [0-9]+ events, [1-9][0-9]* vCPUs, 0 missed reloads'
+	check "drwatch exited 0" has '^btcheck: exit drwatch rc=0'
+fi
 for bt in drevents drreloads drmissed; do
 	check "$bt.bt attached and exited cleanly" has "^btcheck: exit $bt.bt rc=0"
 	check "$bt.bt: no bpftrace error" bash -c "! grep -E '^btcheck: $bt.bt: .*(ERROR|error:)' '$log.txt'"
