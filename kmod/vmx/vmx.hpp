@@ -20,6 +20,7 @@ struct Caps {
 	bool invept_single;
 	bool load_pat;  // entry/exit controls load and save IA32_PAT
 	bool ia32e_entry_ok; // "IA-32e mode guest" may be 1
+	u32 preempt_timer;   // VMX-preemption timer value, when the pin control is on
 };
 Errno read_caps(Caps *c); // -DK_ENODEV with one log line when VMX is unusable
 const Caps &caps();

@@ -9,7 +9,8 @@ namespace dbgkvm::vmx {
 namespace {
 constexpr u32 MSR_IA32_VMX_BASIC = 0x480, MSR_IA32_VMX_PINBASED_CTLS = 0x481,
 	      MSR_IA32_VMX_PROCBASED_CTLS = 0x482, MSR_IA32_VMX_EXIT_CTLS = 0x483,
-	      MSR_IA32_VMX_ENTRY_CTLS = 0x484, MSR_IA32_VMX_CR0_FIXED0 = 0x486,
+	      MSR_IA32_VMX_ENTRY_CTLS = 0x484, MSR_IA32_VMX_MISC = 0x485,
+	      MSR_IA32_VMX_CR0_FIXED0 = 0x486,
 	      MSR_IA32_VMX_CR0_FIXED1 = 0x487, MSR_IA32_VMX_CR4_FIXED0 = 0x488,
 	      MSR_IA32_VMX_CR4_FIXED1 = 0x489, MSR_IA32_VMX_PROCBASED_CTLS2 = 0x48b,
 	      MSR_IA32_VMX_EPT_VPID_CAP = 0x48c, MSR_IA32_VMX_TRUE_PINBASED_CTLS = 0x48d,
@@ -17,7 +18,7 @@ constexpr u32 MSR_IA32_VMX_BASIC = 0x480, MSR_IA32_VMX_PINBASED_CTLS = 0x481,
 	      MSR_IA32_VMX_TRUE_ENTRY_CTLS = 0x490;
 
 // Pin-based (25.6.1).
-constexpr u32 PIN_EXT_INTR = bit(0), PIN_NMI = bit(3);
+constexpr u32 PIN_EXT_INTR = bit(0), PIN_NMI = bit(3), PIN_PREEMPT_TIMER = bit(6);
 // Primary processor-based (25.6.2).
 constexpr u32 PROC_TSC_OFFSET = bit(3), PROC_HLT = bit(7), PROC_MWAIT = bit(10),
 	      PROC_CR8_LOAD = bit(19), PROC_CR8_STORE = bit(20), PROC_MOV_DR = bit(23),
@@ -85,7 +86,8 @@ Errno read_caps(Caps *out)
 	const bool tru = basic & bit(55);
 
 	bool ok = adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
-			 PIN_EXT_INTR | PIN_NMI, PIN_EXT_INTR | PIN_NMI, &c.pin, "pin-based");
+			 PIN_EXT_INTR | PIN_NMI | PIN_PREEMPT_TIMER, PIN_EXT_INTR | PIN_NMI, &c.pin,
+			 "pin-based");
 	ok = ok && adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_CR8_LOAD |
 				  PROC_CR8_STORE | PROC_MOV_DR | PROC_UNCOND_IO | PROC_MONITOR |
@@ -141,6 +143,19 @@ Errno read_caps(Caps *out)
 		return -DK_ENODEV;
 	}
 	c.invept_single = c.ept_vpid & EPT_INVEPT_SINGLE;
+
+	// The VMX-preemption timer (25.5.1) ends the guest after at most ~2^22 TSC cycles
+	// (IA32_VMX_MISC[4:0]: the timer counts every 2^rate cycles), a backstop in case a
+	// host interrupt does not end the guest. Bochs 2.7 needs it: there, an interrupt
+	// that arrives while both the host (at VMLAUNCH) and the guest run with IF = 0 does
+	// not cause the external-interrupt exit, and a spinning guest would hold the CPU.
+	if (c.pin & PIN_PREEMPT_TIMER) {
+		u64 misc = 0;
+		dk_rdmsr_safe(MSR_IA32_VMX_MISC, &misc);
+		c.preempt_timer = u32((u64{1} << 22) >> (misc & 0x1f));
+		if (!c.preempt_timer)
+			c.pin &= ~PIN_PREEMPT_TIMER;
+	}
 
 	dk_rdmsr_safe(MSR_IA32_VMX_CR0_FIXED0, &c.cr0_fixed0);
 	dk_rdmsr_safe(MSR_IA32_VMX_CR0_FIXED1, &c.cr0_fixed1);

@@ -63,6 +63,7 @@ ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 	case EXIT_EXCEPTION_NMI:
 		return handle_exception(x);
 	case EXIT_EXTERNAL_INTERRUPT:
+	case EXIT_PREEMPTION_TIMER:
 	case EXIT_INIT:
 	case EXIT_IO_SMI:
 	case EXIT_OTHER_SMI:

@@ -10,7 +10,7 @@
 namespace dbgkvm::vmx {
 
 namespace {
-constexpr u64 CR0_PE = bit(0), CR0_PG = bit(31);
+constexpr u64 CR0_PE = bit(0), CR0_NW = bit(29), CR0_CD = bit(30), CR0_PG = bit(31);
 constexpr u64 EFER_LMA = bit(10);
 constexpr u32 ENTRY_IA32E = bit(9);
 constexpr u32 MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
@@ -24,14 +24,18 @@ constexpr u32 EXCEPTION_BITMAP_BITS = bit(1) | bit(17); // #DB (CVE-2015-8104), 
 // CR0 and CR4 bits the guest cannot own: those VMX operation fixes (A.7, A.8) except
 // PE and PG, which unrestricted guest frees (26.3.1.1). The guest reads them from the
 // read shadow; writing a value that differs from the shadow in one of them exits.
+// CD and NW are the host's too, and always 0 in the real CR0, as in KVM
+// (KVM_VM_CR0_ALWAYS_OFF): guest memory is write-back whatever the guest asks (the EPT
+// entries ignore PAT), and Bochs clears them in a guest's CR0 anyway.
 u64 cr0_mask()
 {
-	return (caps().cr0_fixed0 & ~(CR0_PE | CR0_PG)) | ~caps().cr0_fixed1;
+	return (caps().cr0_fixed0 & ~(CR0_PE | CR0_PG)) | ~caps().cr0_fixed1 | CR0_CD | CR0_NW;
 }
 
 u64 cr0_hw(u64 v)
 {
-	return (v | (caps().cr0_fixed0 & ~(CR0_PE | CR0_PG))) & (caps().cr0_fixed1 | CR0_PE | CR0_PG);
+	return (v | (caps().cr0_fixed0 & ~(CR0_PE | CR0_PG))) &
+	       (caps().cr0_fixed1 | CR0_PE | CR0_PG) & ~(CR0_CD | CR0_NW);
 }
 
 u64 cr4_mask()
@@ -287,6 +291,8 @@ void VmxVcpu::setup_controls()
 	vmwrite(CR0_GUEST_HOST_MASK, cr0_mask());
 	vmwrite(CR4_GUEST_HOST_MASK, cr4_mask());
 	vmwrite(TSC_OFFSET, 0);
+	if (c.preempt_timer) // reloaded at every entry: no "save timer value" exit control
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, c.preempt_timer);
 	vmwrite(HOST_DS_SELECTOR, 0);
 	vmwrite(HOST_ES_SELECTOR, 0);
 }
