@@ -39,7 +39,7 @@ setup:
 # A symlink tree per kernel keeps the objects of 6.1 and 6.12 apart.
 module:
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "no kernel tree for KERNEL=$(KERNEL): run make setup or pass KDIR=" >&2; exit 1; }
-	@mkdir -p $(KOUT) && cp -asf $(ROOT)/kmod/. $(KOUT)/
+	@mkdir -p $(KOUT)/include && cp -asf $(ROOT)/kmod/. $(KOUT)/ && cp -asf $(ROOT)/include/. $(KOUT)/include/
 	@find -L $(KOUT) -type l -delete 2>/dev/null || true
 	@bash $(ROOT)/scripts/uapi-headers.sh $(KDIR) $(KOUT)/uapi-include
 	$(MAKE) -C $(KDIR) M=$(KOUT) CC=$(CC) CXX=$(CXX) \

@@ -26,6 +26,8 @@ typedef u32 dk_u32;
 typedef unsigned long dk_size;
 #endif
 
+#include "uapi/linux/dbgkvm.h"
+
 #define DK_PAGE_SIZE 4096UL
 
 /* errno values the C++ side returns (negated), the kernel's numbers. */
@@ -119,11 +121,11 @@ DK_EXTERN_C void dk_log_warn(const char *fmt, ...) DK_NOEXCEPT
 /* ---- tracepoints: trace system "dbgkvm" (glue/trace.c) ----
  * Every event carries the CPU, the VM and vCPU ids and the switch_db_regs flags
  * (KVM_DEBUGREG_*: BP_ENABLED 1, WONT_EXIT 2, RELOAD 4) as they were at that point. */
-#define DK_DR_LOAD_RELOAD 1u     /* RELOAD was set: after vcpu_load or a DR0-3 change */
-#define DK_DR_LOAD_BP_ENABLED 2u /* the effective DR7 arms a breakpoint */
-#define DK_DR_LOAD_WONT_EXIT 4u  /* the guest owns the debug registers */
-#define DK_DR_LOAD_GUEST_DEBUG 8u /* userspace's KVM_GUESTDBG_USE_HW_BP registers */
-#define DK_DR_LOAD_STALE 16u     /* no RELOAD, but the hardware held other values */
+#define DK_DR_LOAD_RELOAD DBGKVM_DR_LOAD_RELOAD
+#define DK_DR_LOAD_BP_ENABLED DBGKVM_DR_LOAD_BP_ENABLED
+#define DK_DR_LOAD_WONT_EXIT DBGKVM_DR_LOAD_WONT_EXIT
+#define DK_DR_LOAD_GUEST_DEBUG DBGKVM_DR_LOAD_GUEST_DEBUG
+#define DK_DR_LOAD_STALE DBGKVM_DR_LOAD_STALE
 DK_EXTERN_C void dk_trace_vcpu_load(unsigned int vm, unsigned int vcpu, int cpu,
 				    dk_u32 switch_db_regs) DK_NOEXCEPT;
 DK_EXTERN_C void dk_trace_vcpu_put(unsigned int vm, unsigned int vcpu, int cpu,
