@@ -103,10 +103,10 @@ enum Field : u32 {
 
 // Segment registers in VMCS order (the encodings step by 2 from ES).
 enum Seg : unsigned { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
-constexpr u32 seg_selector(Seg s) { return GUEST_ES_SELECTOR + 2 * s; }
-constexpr u32 seg_limit(Seg s) { return GUEST_ES_LIMIT + 2 * s; }
-constexpr u32 seg_ar(Seg s) { return GUEST_ES_AR_BYTES + 2 * s; }
-constexpr u32 seg_base(Seg s) { return GUEST_ES_BASE + 2 * s; }
+inline constexpr u32 seg_selector(Seg s) { return GUEST_ES_SELECTOR + 2 * s; }
+inline constexpr u32 seg_limit(Seg s) { return GUEST_ES_LIMIT + 2 * s; }
+inline constexpr u32 seg_ar(Seg s) { return GUEST_ES_AR_BYTES + 2 * s; }
+inline constexpr u32 seg_base(Seg s) { return GUEST_ES_BASE + 2 * s; }
 
 // Basic exit reasons (SDM Vol. 3, Appendix C).
 enum ExitReason : u32 {
@@ -152,16 +152,16 @@ enum ExitReason : u32 {
 	EXIT_INVPCID = 58,
 	EXIT_VMFUNC = 59,
 };
-constexpr u32 EXIT_REASON_FAILED_ENTRY = 1u << 31;
+inline constexpr u32 EXIT_REASON_FAILED_ENTRY = 1u << 31;
 
 // Interruption information: VM_ENTRY_INTR_INFO, VM_EXIT_INTR_INFO, IDT_VECTORING_INFO
 // (SDM Vol. 3, 24.8.3, 24.9.2, 24.9.3).
-constexpr u32 INTR_INFO_VECTOR_MASK = 0xff;
-constexpr u32 INTR_INFO_TYPE_SHIFT = 8;
-constexpr u32 INTR_INFO_TYPE_MASK = 7u << INTR_INFO_TYPE_SHIFT;
-constexpr u32 INTR_INFO_ERROR_VALID = 1u << 11;
-constexpr u32 INTR_INFO_NMI_UNBLOCK = 1u << 12; // exit info only; reserved on entry
-constexpr u32 INTR_INFO_VALID = 1u << 31;
+inline constexpr u32 INTR_INFO_VECTOR_MASK = 0xff;
+inline constexpr u32 INTR_INFO_TYPE_SHIFT = 8;
+inline constexpr u32 INTR_INFO_TYPE_MASK = 7u << INTR_INFO_TYPE_SHIFT;
+inline constexpr u32 INTR_INFO_ERROR_VALID = 1u << 11;
+inline constexpr u32 INTR_INFO_NMI_UNBLOCK = 1u << 12; // exit info only; reserved on entry
+inline constexpr u32 INTR_INFO_VALID = 1u << 31;
 enum IntrType : u32 {
 	INTR_TYPE_EXT_INTR = 0,
 	INTR_TYPE_NMI = 2,
@@ -172,11 +172,11 @@ enum IntrType : u32 {
 };
 
 // GUEST_INTERRUPTIBILITY_INFO (24.4.2).
-constexpr u32 INTERRUPTIBILITY_STI = 1u << 0;
-constexpr u32 INTERRUPTIBILITY_MOV_SS = 1u << 1;
+inline constexpr u32 INTERRUPTIBILITY_STI = 1u << 0;
+inline constexpr u32 INTERRUPTIBILITY_MOV_SS = 1u << 1;
 
 // Segment access rights in the VMCS (24.4.1): descriptor bits 47:40 and 55:52, plus
 // "unusable" in bit 16.
-constexpr u32 AR_UNUSABLE = 1u << 16;
+inline constexpr u32 AR_UNUSABLE = 1u << 16;
 
 } // namespace dbgkvm::vmx
