@@ -28,10 +28,10 @@
 /* KVM_DEBUGREG_* */
 #define dk_show_sdr(f)                                                                             \
 	__print_flags(f, "|", { 1, "BP_ENABLED" }, { 2, "WONT_EXIT" }, { 4, "RELOAD" })
-/* DK_DR_LOAD_* */
+/* DK_DR_LOAD_* (DBGKVM_DR_LOAD_* in include/uapi/linux/dbgkvm.h) */
 #define dk_show_reason(r)                                                                          \
 	__print_flags(r, "|", { 1, "RELOAD" }, { 2, "BP_ENABLED" }, { 4, "WONT_EXIT" },           \
-		      { 8, "GUEST_DEBUG" })
+		      { 8, "GUEST_DEBUG" }, { 16, "STALE" })
 
 DECLARE_EVENT_CLASS(dbgkvm_vcpu_class,
 	TP_PROTO(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_db_regs),

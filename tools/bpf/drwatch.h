@@ -24,6 +24,7 @@ enum dw_kind {
 #define DW_WHY_BP_ENABLED  2u
 #define DW_WHY_WONT_EXIT   4u
 #define DW_WHY_GUEST_DEBUG 8u
+#define DW_WHY_STALE	   16u /* no RELOAD, but the module found other values in DR0-3 */
 
 struct dw_event {
 	__u64 ts;	/* bpf_ktime_get_ns() */

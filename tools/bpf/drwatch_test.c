@@ -10,7 +10,8 @@
  * dbgkvm trace events. What is expected:
  *   1 every VM ran, and its guest checked its registers;
  *   2 the guests always found their own DR0-3/DR7 (judged on KVM too; on dbgkvm skipped
- *     while it has no debug-register switching, KVM_CAP_DEBUGREGS = 0);
+ *     when wrong values are expected: no debug-register switching, KVM_CAP_DEBUGREGS = 0,
+ *     or the injected no_reload_on_load=1);
  *   3 vcpu_load/vcpu_put for every vCPU, as many puts as loads;
  *   4 preemption puts (sched_out) and the loads that follow them (sched_in);
  *   5 loads on a new CPU (the roaming vCPU; needs 2 CPUs);
@@ -186,9 +187,10 @@ int main(void)
 		result(ran, NULL, "workload: %d VMs ran, their guests checked DR0-3/DR7 %llu times",
 		       n, passes);
 	}
-	why = dbgkvm && cap_dr <= 0
-		  ? "dbgkvm has no debug-register switching yet (KVM_CAP_DEBUGREGS = 0)"
-		  : NULL;
+	why = !dbgkvm	    ? NULL
+	      : cap_dr <= 0 ? "dbgkvm has no debug-register switching yet (KVM_CAP_DEBUGREGS = 0)"
+	      : knob	    ? "no_reload_on_load=1: stale registers are the injected bug"
+			    : NULL;
 	result(bad == 0, bad ? why : NULL,
 	       "guests always found their own debug registers (%llu wrong)", bad);
 

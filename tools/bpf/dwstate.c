@@ -10,9 +10,11 @@
  *   - a guest run (kprobe right after the world switch) after a load with no dr_load at
  *     all in between, while the vCPU is armed.
  * A miss is "stale" when the hardware provably held something else: the load was on
- * another CPU than the vCPU's last dr_load, or another vCPU loaded its DR0-3 on this CPU
- * since. Host breakpoints are not visible here, so a miss that is not stale is still a
- * miss: the rule is unconditional, as in KVM.
+ * another CPU than the vCPU's last dr_load, another vCPU loaded its DR0-3 on this CPU
+ * since, or the module itself found other values there (reason STALE: dbgkvm's lazy
+ * reload verifies DR0-3 before entries that load nothing, and reloads them). Host breakpoints are
+ * not visible here, so a miss that is not stale is still a miss: the rule is unconditional, as in
+ * KVM.
  */
 #include <string.h>
 #include "dwstate.h"
@@ -71,7 +73,8 @@ static void miss(struct dw_state *s, struct dw_vcpu *v, const struct dw_event *e
 {
 	int owner = cpu_ok(e->cpu) ? s->dr_owner[e->cpu] : 0;
 	int self = (int)(v - s->v) + 1;
-	int stale = v->dr_cpu != e->cpu || (owner && owner != self);
+	int stale = v->dr_cpu != e->cpu || (owner && owner != self) ||
+		    (e->kind == DW_DR_LOAD && (e->reason & DW_WHY_STALE));
 
 	v->missed++;
 	if (stale)
@@ -153,6 +156,8 @@ void dw_state_event(struct dw_state *s, const struct dw_event *e)
 		v->dr_loads++;
 		if (e->reason & DW_WHY_RELOAD)
 			v->reloads++;
+		if (e->reason & DW_WHY_STALE)
+			v->stale_loads++;
 		v->sdr = e->sdr;
 		if (v->pending) {
 			if (e->reason & DW_WHY_RELOAD)
@@ -200,9 +205,9 @@ void dw_state_summary(const struct dw_state *s, FILE *f, int have_entries, __u64
 {
 	int i;
 
-	fprintf(f, "%4s %4s %7s %7s %7s %7s %7s %7s %8s %8s %7s %7s %6s %7s %6s\n", "vm", "vcpu",
-		"loads", "puts", "p_puts", "i_puts", "p_loads", "newcpu", "entries", "dr_loads",
-		"reloads", "syncs", "dbgex", "missed", "stale");
+	fprintf(f, "%4s %4s %7s %7s %7s %7s %7s %7s %8s %8s %7s %7s %7s %6s %7s %6s\n", "vm",
+		"vcpu", "loads", "puts", "p_puts", "i_puts", "p_loads", "newcpu", "entries",
+		"dr_loads", "reloads", "st_lds", "syncs", "dbgex", "missed", "stale");
 	for (i = 0; i < s->nr; i++) {
 		const struct dw_vcpu *v = &s->v[i];
 
@@ -213,8 +218,8 @@ void dw_state_summary(const struct dw_state *s, FILE *f, int have_entries, __u64
 			fprintf(f, "%8llu ", v->entries);
 		else
 			fprintf(f, "%8s ", "-");
-		fprintf(f, "%8llu %7llu %7llu %6llu %7llu %6llu\n", v->dr_loads, v->reloads,
-			v->syncs, v->debug_exits, v->missed, v->missed_stale);
+		fprintf(f, "%8llu %7llu %7llu %7llu %6llu %7llu %6llu\n", v->dr_loads, v->reloads,
+			v->stale_loads, v->syncs, v->debug_exits, v->missed, v->missed_stale);
 	}
 	fprintf(f, "drwatch: %llu events, %d vCPUs, %llu missed reloads%s%s", s->events, s->nr,
 		dw_state_missed(s), have_entries ? "" : ", guest runs not traced (no kprobe)",

@@ -20,6 +20,7 @@ struct dw_vcpu {
 	__u64 loads, puts, preempt_puts, ioctl_puts, preempt_loads, new_cpu_loads;
 	__u64 entries, dr_loads, reloads, load_reloads, syncs, debug_exits;
 	__u64 missed, missed_stale;
+	__u64 stale_loads; /* dr_loads with STALE: the module found other values */
 	/* state */
 	__u32 sdr;	/* switch_db_regs, latest known */
 	__u32 last_tid; /* thread of the latest load */

@@ -34,7 +34,7 @@ static void expect(int ok, const char *what)
 
 int main(void)
 {
-	printf("1..9\n");
+	printf("1..10\n");
 
 	/* The 2016 fix: RELOAD after every load, including the one after preemption. */
 	dw_state_init(&s);
@@ -114,6 +114,15 @@ int main(void)
 	ev(DW_ENTRY, 1, 0, 0, 0, 0, 0);
 	expect(dw_state_missed(&s) == 0 && s.v[0].syncs == 1,
 	       "after dr_sync, not armed: nothing missed");
+
+	/* The module found other values (reason STALE) and reloaded without RELOAD. */
+	dw_state_init(&s);
+	ev(DW_LOAD, 1, 0, 0, BP, 0, 0);
+	ev(DW_DR_LOAD, 1, 0, 0, BP, DW_WHY_STALE | DW_WHY_BP_ENABLED, 0);
+	ev(DW_ENTRY, 1, 0, 0, 0, 0, 0);
+	ev(DW_DR_LOAD, 1, 0, 0, BP, DW_WHY_STALE | DW_WHY_BP_ENABLED, 0); /* loaded: no miss */
+	expect(s.v[0].missed == 1 && s.v[0].missed_stale == 1 && s.v[0].stale_loads == 2,
+	       "STALE reason: a miss after a load is stale; STALE loads are counted");
 
 	printf("# dwstate_check: %d passed, %d failed\n", nr - failed, failed);
 	return failed != 0;
