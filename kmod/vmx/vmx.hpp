@@ -109,7 +109,11 @@ private:
 	ArchExit decode_exit(const ExitInfo &x);
 	ArchExit handle_exception(const ExitInfo &x);
 	ArchExit handle_cr(const ExitInfo &x);
-	ArchExit handle_dr(const ExitInfo &x);
+	// vmx_debug.cpp: the debug-register model around the entry and in the exits.
+	int enter_guest(int cpu);
+	ArchExit debug_exception(const ExitInfo &x, u32 type);
+	ArchExit breakpoint_exception(const ExitInfo &x);
+	ArchExit mov_dr(const ExitInfo &x);
 	u64 next_rip(const ExitInfo &x);
 	bool skip(const ExitInfo &x);
 	bool guest_64bit();
@@ -134,8 +138,6 @@ private:
 	// Not in the VMCS: switched around each entry (vmx_msr.cpp).
 	u64 star_ = 0, lstar_ = 0, cstar_ = 0, sfmask_ = 0, kernel_gs_base_ = 0;
 	u64 pat_ = 0x0007040600070406ULL; // when the controls cannot load IA32_PAT
-	// The guest's debug registers, virtual for now (handle_dr).
-	u64 db_[4] = {}, dr6_ = 0xffff0ff0, dr7_ = 0x400;
 	// The event to inject at the next entry (VM_ENTRY_INTR_INFO), 0: none.
 	u32 event_ = 0, event_err_ = 0, event_len_ = 0;
 };

@@ -10,8 +10,7 @@
 namespace dbgkvm::vmx {
 
 namespace {
-constexpr u8 VEC_DB = 1, VEC_UD = 6, VEC_GP = 13, VEC_AC = 17;
-constexpr u64 CR4_DE = bit(3);
+constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_AC = 17;
 
 // I/O exit qualification (Table 27-5).
 constexpr u64 IO_SIZE_MASK = 7, IO_IN = bit(3), IO_STRING = bit(4);
@@ -101,7 +100,7 @@ ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 	case EXIT_CR_ACCESS:
 		return handle_cr(x);
 	case EXIT_DR_ACCESS:
-		return handle_dr(x);
+		return mov_dr(x);
 	case EXIT_EPT_VIOLATION:
 		e.kind = ExitKind::NptFault;
 		e.gpa = x.gpa;
@@ -138,7 +137,8 @@ ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 	return e;
 }
 
-// Exceptions in the exception bitmap (#DB, #AC) and NMIs (already re-raised in run()).
+// Exceptions in the exception bitmap (#DB, #AC, #BP while user space debugs with
+// software breakpoints) and NMIs (already re-raised in run()).
 ArchExit VmxVcpu::handle_exception(const ExitInfo &x)
 {
 	if (!(x.intr_info & INTR_INFO_VALID))
@@ -147,25 +147,10 @@ ArchExit VmxVcpu::handle_exception(const ExitInfo &x)
 	u8 vector = x.intr_info & INTR_INFO_VECTOR_MASK;
 	if (type == INTR_TYPE_NMI)
 		return cont(x.reason);
-	if (vector == VEC_DB) {
-		// #DB is always intercepted, so a guest cannot loop the CPU on it
-		// (CVE-2015-8104). A #DB that exits does not write DR6: the exit qualification
-		// holds its B0-B3/BD/BS bits (27.1, Table 27-1). Merge them into the guest's DR6
-		// as KVM's kvm_deliver_exception_payload does, and give the #DB back.
-		constexpr u64 DR6_ACTIVE_LOW = 0xffff0ff0;
-		u64 payload = x.qual & (0xf | bit(13) | bit(14) | bit(16));
-		dr6_ = ((dr6_ & ~u64{0xf}) | DR6_ACTIVE_LOW | payload) ^ (payload & DR6_ACTIVE_LOW);
-		if (type == INTR_TYPE_PRIV_SW_EXCEPTION) { // ICEBP (INT1): after the instruction
-			if (!(event_ & INTR_INFO_VALID)) {
-				event_ = INTR_INFO_VALID | (INTR_TYPE_PRIV_SW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
-					 VEC_DB;
-				event_len_ = x.insn_len;
-			}
-		} else {
-			queue_exception(VEC_DB, false, 0);
-		}
-		return cont(x.reason);
-	}
+	if (vector == VEC_DB)
+		return debug_exception(x, type);
+	if (vector == VEC_BP)
+		return breakpoint_exception(x);
 	if (vector == VEC_AC) {
 		queue_exception(VEC_AC, true, x.intr_error);
 		return cont(x.reason);
@@ -228,44 +213,6 @@ ArchExit VmxVcpu::handle_cr(const ExitInfo &x)
 			return unhandled(x.reason);
 	} else {
 		return unhandled(x.reason); // CLTS, LMSW: never exit with these masks
-	}
-	skip(x);
-	return cont(x.reason);
-}
-
-// MOV to/from DRn (Table 27-4). Until the debug-register model takes over, the guest's
-// debug registers are virtual: reads give back what was written (with DR6/DR7's fixed
-// bits, as KVM keeps them), and GUEST_DR7 stays 0x400, so no hardware breakpoint is
-// armed for the guest and the host's DR0-DR3 are never exposed or changed.
-ArchExit VmxVcpu::handle_dr(const ExitInfo &x)
-{
-	unsigned dr = x.qual & 7;
-	const bool from = x.qual & bit(4);
-	const Reg gpr = static_cast<Reg>((x.qual >> 8) & 15);
-	if (dr == 4 || dr == 5) {
-		if (cr4() & CR4_DE) { // DR4/DR5 are reserved with CR4.DE (SDM Vol. 3, 18.2.2)
-			queue_exception(VEC_UD, false, 0);
-			return cont(x.reason);
-		}
-		dr += 2;
-	}
-	if (from) {
-		u64 v = dr < 4 ? db_[dr] : dr == 6 ? dr6_ : dr7_;
-		set_reg(gpr, guest_64bit() ? v : v & 0xffffffff);
-	} else {
-		u64 v = reg(gpr);
-		if (!guest_64bit())
-			v &= 0xffffffff;
-		if (dr >= 6 && (v >> 32)) {
-			queue_exception(VEC_GP, true, 0);
-			return cont(x.reason);
-		}
-		if (dr < 4)
-			db_[dr] = v;
-		else if (dr == 6)
-			dr6_ = (v & 0xe80f) | 0xffff0ff0;
-		else
-			dr7_ = (v & 0xffff2bff) | 0x400;
 	}
 	skip(x);
 	return cont(x.reason);

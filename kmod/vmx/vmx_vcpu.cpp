@@ -366,9 +366,6 @@ void VmxVcpu::do_reset()
 	gprs_[RDX] = a; // family/model/stepping, as after RESET
 	cr2_ = cr8_ = 0;
 	star_ = lstar_ = cstar_ = sfmask_ = kernel_gs_base_ = 0;
-	__builtin_memset(db_, 0, sizeof(db_));
-	dr6_ = 0xffff0ff0;
-	dr7_ = 0x400;
 	event_ = event_err_ = event_len_ = 0;
 	flushed_cpu_ = -1; // flush before the first entry
 }
@@ -490,16 +487,6 @@ void VmxVcpu::save_idt_vectoring(const ExitInfo &x)
 	event_len_ = x.insn_len;
 }
 
-// The debug-register model is not wired into this backend yet: the guest's debug
-// registers are virtual (handle_dr), so there is no hardware state to push.
-void VmxVcpu::push_debug(u32) {}
-
-void VmxVcpu::set_bp_intercept(bool on)
-{
-	u64 bm = vmread(EXCEPTION_BITMAP);
-	vmwrite(EXCEPTION_BITMAP, on ? bm | bit(3) : bm & ~bit(3));
-}
-
 u64 VmxVcpu::cs_base()
 {
 	return vmread(seg_base(SEG_CS));
@@ -575,7 +562,7 @@ ArchExit VmxVcpu::run()
 	if (read_cr2() != cr2_)
 		write_cr2(cr2_);
 
-	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
+	int fail = enter_guest(cpu); // the debug registers, then VMLAUNCH/VMRESUME
 
 	cr2_ = read_cr2();
 	dk_rdmsr_safe(MSR_KERNEL_GS_BASE, &kernel_gs_base_); // SWAPGS changes it

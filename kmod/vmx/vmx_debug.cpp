@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+// The debug-register model (kmod/debugreg) applied to VMX: MOV-DR exiting, GUEST_DR7,
+// the hardware DR0-DR3/DR6 around each entry, and what a #DB or #BP exit means.
+//
+// What VMX switches itself (SDM Vol. 3, 26.3.2.1, 27.3.1, 27.5.1): DR7 and
+// IA32_DEBUGCTL, from and to the VMCS ("load/save debug controls"); a VM exit leaves
+// the host's DR7 at 0x400. DR0-DR3 and DR6 are not switched at all: the entry plan
+// loads them when the guest's values must be live, and the host's come back after
+// the exit when the host had breakpoints armed (perf, ptrace).
+#include "dbgkvm_glue.h"
+#include "debugreg/debugreg.hpp"
+#include "rt/x86.hpp"
+#include "vmx/vmcs_fields.hpp"
+#include "vmx/vmx.hpp"
+#include "vmx/vmx_insn.hpp"
+
+namespace dbgkvm::vmx {
+
+namespace {
+constexpr u32 PROC_MOV_DR = bit(23);
+constexpr u32 EXCEPTION_BP = bit(3);
+} // namespace
+
+void VmxVcpu::push_debug(u32 push)
+{
+	namespace dr = debugreg;
+	if (push & dr::PUSH_DR7)
+		vmwrite(GUEST_DR7, dr::effective_dr7(*dr_));
+	// PUSH_DR6: the guest's DR6 is the hardware register, loaded by the entry plan while
+	// the guest owns the registers (EntryPlan::load_dr6); the VMCS has no DR6.
+	if (push & dr::PUSH_DR_INTERCEPT) {
+		u32 proc = u32(vmread(CPU_BASED_VM_EXEC_CONTROL));
+		u32 want = dr::should_intercept_dr_access(*dr_) ? proc | PROC_MOV_DR
+								 : proc & ~PROC_MOV_DR;
+		if (want != proc)
+			vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
+	}
+}
+
+void VmxVcpu::set_bp_intercept(bool on)
+{
+	u32 bm = u32(vmread(EXCEPTION_BITMAP));
+	vmwrite(EXCEPTION_BITMAP, on ? bm | EXCEPTION_BP : bm & ~EXCEPTION_BP);
+}
+
+// Interrupts are off: the debug registers are switched, the guest runs, and the host's
+// registers come back (KVM's vcpu_enter_guest order).
+int VmxVcpu::enter_guest(int cpu)
+{
+	namespace dr = debugreg;
+	const dr::Knobs k = knobs();
+	x86::HostDebugRegs host{};
+	host.dr7 = x86::read_dr<7>();
+	const u32 sdr = dr_->switch_db_regs;
+	dr::EntryPlan plan = dr::plan_entry(*dr_, dr::Vendor::Vmx, host.bps_active(), k);
+	if (plan.restore_host) {
+		x86::read_db(host.db);
+		host.dr6 = x86::read_dr<6>();
+	}
+	if (plan.dr7_inert)
+		x86::write_dr<7>(dr::DR7_FIXED_1);
+	if (plan.load_db) {
+		x86::write_db(plan.db);
+		u32 why = ((sdr & dr::KVM_DEBUGREG_RELOAD) ? DK_DR_LOAD_RELOAD : 0) |
+			  ((sdr & dr::KVM_DEBUGREG_BP_ENABLED) ? DK_DR_LOAD_BP_ENABLED : 0) |
+			  ((sdr & dr::KVM_DEBUGREG_WONT_EXIT) ? DK_DR_LOAD_WONT_EXIT : 0) |
+			  (dr::guest_debugging_hw(*dr_) ? DK_DR_LOAD_GUEST_DEBUG : 0);
+		dk_trace_dr_load(vm_id_, vcpu_id_, cpu, sdr, why, plan.db, plan.dr7);
+	}
+	if (plan.load_dr6)
+		x86::write_dr<6>(plan.dr6);
+	vmwrite(GUEST_DR7, plan.dr7);
+	dr::entered(*dr_);
+
+	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
+
+	// The guest may have written its debug registers without exits: take them back
+	// before the exit is handled, so a MOV DR exit sees current values.
+	if (dr::needs_sync(*dr_)) {
+		dr::HwDebugRegs hw;
+		x86::read_db(hw.db);
+		hw.dr6 = x86::read_dr<6>();
+		hw.dr7 = vmread(GUEST_DR7);
+		push_debug(dr::sync_dirty_debug_regs(*dr_, hw));
+		dk_trace_dr_sync(vm_id_, vcpu_id_, cpu, dr_->switch_db_regs, hw.db, hw.dr6);
+	}
+	if (plan.reset_host_dr6)
+		x86::write_dr<6>(dr::DR6_ACTIVE_LOW);
+	// The exit left DR7 at 0x400 (27.5.1): the host's breakpoints are armed again.
+	if (plan.restore_host)
+		host.restore();
+	return fail;
+}
+
+// #DB always exits (CVE-2015-8104). It does not write DR6: the exit qualification holds
+// this #DB's causes, active high (27.1, Table 27-1); the model decides whether it goes
+// to user space (KVM_EXIT_DEBUG) or back to the guest, and updates the guest's DR6.
+ArchExit VmxVcpu::debug_exception(const ExitInfo &x, u32 type)
+{
+	namespace dr = debugreg;
+	ArchExit e{};
+	e.code = x.reason;
+	u64 pc = cs_base() + vmread(GUEST_RIP);
+	dr::DbIntercept r = dr::on_db_intercept_vmx(*dr_, x.qual, pc);
+	push_debug(r.push);
+	if (r.action == dr::DbAction::ExitDebug) {
+		e.kind = ExitKind::Debug;
+		e.debug = r.exit;
+		return e;
+	}
+	push_debug(dr::deliver_db(*dr_, r.payload));
+	if (type == INTR_TYPE_PRIV_SW_EXCEPTION) { // ICEBP (INT1): delivered after the insn
+		if (!(event_ & INTR_INFO_VALID)) {
+			event_ = INTR_INFO_VALID |
+				 (INTR_TYPE_PRIV_SW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | 1;
+			event_len_ = x.insn_len;
+		}
+	} else {
+		queue_exception(1, false, 0);
+	}
+	e.kind = ExitKind::Continue;
+	return e;
+}
+
+// #BP exits only with KVM_GUESTDBG_USE_SW_BP: RIP is at the INT3 (a software exception
+// exits before it is delivered, 27.1).
+ArchExit VmxVcpu::breakpoint_exception(const ExitInfo &x)
+{
+	ArchExit e{};
+	e.code = x.reason;
+	e.kind = ExitKind::Debug;
+	e.debug = debugreg::exit_sw_breakpoint(cs_base() + vmread(GUEST_RIP));
+	return e;
+}
+
+// MOV to/from DRn (exit qualification: Table 27-4). The core runs the model's rules
+// (CPL, CR4.DE, DR7.GD, handing the registers to the guest) and emulates the access.
+ArchExit VmxVcpu::mov_dr(const ExitInfo &x)
+{
+	ArchExit e{};
+	e.code = x.reason;
+	e.kind = ExitKind::MovDr;
+	e.dr = u8(x.qual & 7);
+	e.dr_write = !(x.qual & bit(4));
+	e.gpr = u8((x.qual >> 8) & 15);
+	e.next_rip = next_rip(x);
+	e.next_rip_valid = true;
+	return e;
+}
+
+} // namespace dbgkvm::vmx
