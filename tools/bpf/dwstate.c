@@ -10,8 +10,8 @@
  *   - a guest run (kprobe right after the world switch) after a load with no dr_load at
  *     all in between, while the vCPU is armed.
  * A miss is "stale" when the hardware provably held something else: the load was on
- * another CPU than the vCPU's last dr_load, another vCPU loaded its DR0-3 on this CPU
- * since, or the module itself found other values there (reason STALE: dbgkvm's lazy
+ * another CPU than the vCPU's last dr_load or dr_sync, another vCPU loaded (or its guest
+ * wrote, seen at dr_sync) its DR0-3 on this CPU since, or the module itself found other values there (reason STALE: dbgkvm's lazy
  * reload verifies DR0-3 before entries that load nothing, and reloads them). Host breakpoints are
  * not visible here, so a miss that is not stale is still a miss: the rule is unconditional, as in
  * KVM.
@@ -181,8 +181,13 @@ void dw_state_event(struct dw_state *s, const struct dw_event *e)
 		v->pending = 0;
 		break;
 	case DW_DR_SYNC:
+		/* The guest wrote the hardware registers itself (WONT_EXIT): they are its own
+		 * on this CPU now, as after a dr_load. */
 		v->syncs++;
 		v->sdr = e->sdr;
+		v->dr_cpu = e->cpu;
+		if (cpu_ok(e->cpu))
+			s->dr_owner[e->cpu] = (int)(v - s->v) + 1;
 		break;
 	case DW_DEBUG_EXIT:
 		v->debug_exits++;
