@@ -198,6 +198,14 @@ else
 	[ "${vermagic%% *}" = "$rel" ] ||
 		die "$module was built for ${vermagic%% *}, the $kver machine runs $rel: rebuild it"
 fi
+# With dbgkvm, the reference KVM modules come along too, not loaded: coexist_test
+# loads them to check that the two hypervisors share the machine cleanly.
+ref_mods=()
+if [ "$target" = dbgkvm ]; then
+	if [ "$vm" = qemu-svm ]; then ref=kvm_amd; else ref=kvm_intel; fi
+	chain=$(depchain "$ref")
+	while IFS= read -r p; do ref_mods+=("$p"); done <<<"$chain"
+fi
 image_mods=()
 for m in "${want_mods[@]}"; do
 	[ -n "$m" ] || continue
@@ -255,6 +263,13 @@ if [ "$target" = dbgkvm ]; then
 	strip --strip-debug -o "$stage/vmtest/modules/dbgkvm.ko" "$module"
 	guest_mods+=(/vmtest/modules/dbgkvm.ko)
 fi
+kvm_mods=()
+mkdir -p "$stage/vmtest/kvm-modules"
+for p in "${ref_mods[@]}"; do
+	n=$(modname "$p")
+	strip --strip-debug -o "$stage/vmtest/kvm-modules/$n.ko" "$(kofile "$p")"
+	kvm_mods+=("/vmtest/kvm-modules/$n.ko")
+done
 # Stripped copies: the static test binaries carry debug info that would
 # triple the initramfs, and Bochs reads it through BIOS calls.
 for t in "${run_tests[@]}"; do
@@ -266,6 +281,7 @@ VT_VM='$vm'
 VT_TARGET='$target'
 VT_DEV='$dev'
 VT_MODULES='${guest_mods[*]}'
+VT_KVM_MODULES='${kvm_mods[*]}'
 VT_TESTS='${run_tests[*]}'
 VT_TEST_TIMEOUT='$test_timeout'
 VT_DEMO='$demo'

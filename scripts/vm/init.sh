@@ -113,6 +113,7 @@ run_one() {
 	# without job control is no group leader), so a timeout kills any
 	# processes it forked too.
 	DBGKVM_DEV=$VT_DEV DBGKVM_TARGET=$VT_TARGET DBGKVM_VM=$VT_VM \
+	DBGKVM_KVM_MODULES="${VT_KVM_MODULES:-}" \
 		setsid "$_bin" </dev/null &
 	_pid=$!
 	(
