@@ -29,7 +29,7 @@
 
 using namespace kt;
 
-GUEST_DECLARE(guest_coexist_count);
+GUEST_DECLARE(guest_count);
 
 namespace
 {
@@ -142,7 +142,7 @@ TEST(idle_kvm_and_dbgkvm_take_turns)
 	uint64_t next = 0;
 	{
 		// dbgkvm first: it owns the extensions while its VM exists.
-		Guest g(Mode::Long64, GUEST(guest_coexist_count));
+		Guest g(Mode::Long64, GUEST(guest_count));
 		expect_guest_runs(g, &next);
 		// KVM's own errno for it: -EBUSY on 6.1, -EIO from 6.12 (its CPU hotplug
 		// callback fails, kvm_enable_virtualization reports -EIO).
@@ -172,7 +172,7 @@ TEST(idle_kvm_and_dbgkvm_take_turns)
 	CHECK_MSG(after - before == 1, "expected one '%s' line in the kernel log, got %d",
 		  BUSY_LINE, after - before);
 	// KVM's VM is gone: dbgkvm works again.
-	Guest g(Mode::Long64, GUEST(guest_coexist_count));
+	Guest g(Mode::Long64, GUEST(guest_count));
 	next = 0;
 	expect_guest_runs(g, &next);
 }

@@ -23,7 +23,7 @@
 
 using namespace kt;
 
-GUEST_DECLARE(guest_hotplug_count);
+GUEST_DECLARE(guest_count);
 
 namespace
 {
@@ -92,7 +92,7 @@ TEST(vcpu_runs_across_cpu_offline_and_online)
 	if (!cpu1_can_go_offline())
 		SKIP("no CPU 1 that can go offline here");
 	Cpu1Restorer restore;
-	Guest g(Mode::Long64, GUEST(guest_hotplug_count));
+	Guest g(Mode::Long64, GUEST(guest_count));
 	uint64_t next = 0;
 	pin_to(1);
 	run_reports(g.vcpu, &next, 20);
@@ -113,7 +113,7 @@ TEST(cpu_online_after_vm_creation_gets_virtualization)
 		SKIP("no CPU 1 that can go offline here");
 	Cpu1Restorer restore;
 	set_cpu1_online(false);
-	Guest g(Mode::Long64, GUEST(guest_hotplug_count)); // created with CPU 1 offline
+	Guest g(Mode::Long64, GUEST(guest_count)); // created with CPU 1 offline
 	uint64_t next = 0;
 	pin_to(0);
 	run_reports(g.vcpu, &next, 10);
@@ -133,7 +133,7 @@ TEST(cpu_offline_and_online_without_vms)
 	Cpu1Restorer restore;
 	set_cpu1_online(false);
 	set_cpu1_online(true);
-	Guest g(Mode::Long64, GUEST(guest_hotplug_count));
+	Guest g(Mode::Long64, GUEST(guest_count));
 	uint64_t next = 0;
 	for (int cpu : {0, 1, 0, 1}) {
 		pin_to(cpu);

@@ -3,15 +3,6 @@
 #include "guest_code.h"
 #include "layout.h"
 
-/* Reports 0, 1, 2, ... (EAX) forever. */
-	.code64
-GUEST_BEGIN(guest_count)
-	xor	%eax, %eax
-1:	out	%eax, $PORT_REPORT
-	inc	%eax
-	jmp	1b
-GUEST_END(guest_count)
-
 /* Spins until KVM_RUN is interrupted. */
 	.code64
 GUEST_BEGIN(guest_loop)
