@@ -20,7 +20,7 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed -n '/^#include <...> search/,/^End of/p' | grep -E '/c\+\+/|/gcc/' | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
-.PHONY: help setup module module-all sparse unit selftests vmtest demo check clean format
+.PHONY: help setup module module-all sparse unit selftests bpf testbins vmtest demo check clean format
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -29,7 +29,7 @@ help:
 	@echo "make sparse KERNEL=..      sparse (C=2) over the C glue"
 	@echo "make unit                  host unit tests (GoogleTest/CTest)"
 	@echo "make selftests             build the selftests (static)"
-	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12 TARGET=dbgkvm|kvm"
+	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12 TARGET=dbgkvm|kvm [ONLY=a,b]"
 	@echo "make demo                  boot QEMU, load dbgkvm, run a guest, show what happened"
 	@echo "make check                 setup, unit tests, then every vmtest"
 
@@ -61,10 +61,18 @@ unit:
 selftests:
 	$(MAKE) -C selftests O=$(BUILD)/selftests
 
-vmtest: selftests
+bpf:
+	$(MAKE) -C tools/bpf O=$(BUILD)/bpf
+
+# Everything the test machines run, in one directory: the selftests and drwatch_test.
+testbins: selftests bpf
+	@rm -rf $(BUILD)/tests && mkdir -p $(BUILD)/tests
+	@cp $(BUILD)/selftests/bin/* $(BUILD)/bpf/tests/* $(BUILD)/tests/
+
+vmtest: testbins
 	@if [ "$(TARGET)" = dbgkvm ]; then $(MAKE) module KERNEL=$(KERNEL); fi
 	bash scripts/vmtest.sh --vm $(VM) --kernel $(KERNEL) --target $(TARGET) \
-		--module $(KOUT)/dbgkvm.ko --tests $(BUILD)/selftests/bin
+		--module $(KOUT)/dbgkvm.ko --tests $(BUILD)/tests $(if $(ONLY),--only $(ONLY))
 
 demo: setup selftests
 	$(MAKE) module KERNEL=$(KERNEL)

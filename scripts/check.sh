@@ -61,14 +61,15 @@ if step unit-build bash -c "cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE
 	fi
 fi
 
-step selftests-build make -s selftests
+step test-binaries-build make -s testbins  # selftests + tools/bpf (drwatch_test)
+step bpf-host-checks make -s -C tools/bpf check O="$ROOT/build/bpf"
 
 # The emulated machines. Each run prints TAP and "N passed, N failed".
 vmtest() {
 	local vm=$1 k=$2 target=$3 name="vmtest-$1-$2-$3"
 	local t0=$SECONDS
 	bash scripts/vmtest.sh --vm "$vm" --kernel "$k" --target "$target" \
-		--module "$ROOT/build/kmod-$k/dbgkvm.ko" --tests "$ROOT/build/selftests/bin" \
+		--module "$ROOT/build/kmod-$k/dbgkvm.ko" --tests "$ROOT/build/tests" \
 		--out "$ROOT/build/vmtest/$vm-$k-$target" >"$OUT/$name.log" 2>&1
 	local rc=$?
 	grep -E '^(# |[a-z_]+: (not ok|# ))' "$OUT/$name.log" | grep -v ': # totals' | head -n 40
@@ -100,7 +101,7 @@ knob_run() {
 	local knob=$1 expect=$2 name="knob-$1"
 	local t0=$SECONDS
 	bash scripts/vmtest.sh --vm qemu-svm --kernel 6.1 --target dbgkvm \
-		--module "$ROOT/build/kmod-6.1/dbgkvm.ko" --tests "$ROOT/build/selftests/bin" \
+		--module "$ROOT/build/kmod-6.1/dbgkvm.ko" --tests "$ROOT/build/tests" \
 		--only debug_test,guestdr_test,dr_switch_test,emul_debug_test \
 		--append "dbgkvm.$knob=1" --out "$ROOT/build/vmtest/$name" >"$OUT/$name.log" 2>&1
 	local failed_tests
