@@ -76,7 +76,8 @@ struct KvmModules {
 			std::string name = module_name(p);
 			std::string params;
 			if (name == "kvm" && kernel_is_612_or_later())
-				params = virt_at_load ? "enable_virt_at_load=1" : "enable_virt_at_load=0";
+				params = virt_at_load ? "enable_virt_at_load=1"
+						      : "enable_virt_at_load=0";
 			int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
 			CHECK_MSG(fd >= 0, "open %s: %s", p.c_str(), strerror(errno));
 			long r = syscall(SYS_finit_module, fd, params.c_str(), 0);

@@ -10,48 +10,65 @@
 #include "rt/types.hpp"
 #include <linux/kvm.h>
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 class Vm;
 
 // Architectural register numbers (SDM Vol 2 Table 2-2), plus RIP and RFLAGS.
 enum Reg : unsigned {
-	RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
-	R8, R9, R10, R11, R12, R13, R14, R15,
-	RIP, RFLAGS, NR_REGS
+	RAX,
+	RCX,
+	RDX,
+	RBX,
+	RSP,
+	RBP,
+	RSI,
+	RDI,
+	R8,
+	R9,
+	R10,
+	R11,
+	R12,
+	R13,
+	R14,
+	R15,
+	RIP,
+	RFLAGS,
+	NR_REGS
 };
 
 // What a VM exit means, vendor-neutral. The backend handles what only it understands
 // (interrupt exits, VMLOAD/VMSAVE #UD, ...) and reports Continue.
 enum class ExitKind : u8 {
-	Continue,  // handled in the backend; re-enter (after signal/resched checks)
-	Io,        // IN/OUT, non-string
-	NptFault,  // nested/EPT fault: gpa, error
+	Continue, // handled in the backend; re-enter (after signal/resched checks)
+	Io,	  // IN/OUT, non-string
+	NptFault, // nested/EPT fault: gpa, error
 	Hlt,
 	Shutdown,  // triple fault
 	FailEntry, // VMRUN/VMLAUNCH consistency check failed
 	Cpuid,
 	Rdmsr,
 	Wrmsr,
-	Skip,      // an instruction that does nothing here (INVD, WBINVD): step over it
-	MovDr,     // intercepted MOV to/from DRn (dr, dr_write, gpr or NO_GPR: decode it)
-	Debug,     // a #DB/#BP that goes to user space: KVM_EXIT_DEBUG with `debug`
+	Skip,	   // an instruction that does nothing here (INVD, WBINVD): step over it
+	MovDr,	   // intercepted MOV to/from DRn (dr, dr_write, gpr or NO_GPR: decode it)
+	Debug,	   // a #DB/#BP that goes to user space: KVM_EXIT_DEBUG with `debug`
 	Unhandled, // anything else: KVM_EXIT_INTERNAL_ERROR
 };
 
 struct ArchExit {
 	ExitKind kind;
-	u64 code;      // the hardware's exit code / reason
-	u64 gpa;       // NptFault
-	u64 error;     // NptFault: error code bits (vendor-neutral: see NptError)
-	u64 next_rip;  // Io, Hlt, Cpuid, Rdmsr, Wrmsr, Skip: when next_rip_valid
-	bool next_rip_valid; // else the core decodes the instruction for its length
-	u16 port;      // Io
-	u8 size;       // Io: 1, 2 or 4
-	bool in;       // Io
-	u32 suberror;  // Unhandled: KVM_INTERNAL_ERROR_*
-	u8 dr;         // MovDr: the debug register number
-	bool dr_write; // MovDr: MOV to DRn
-	u8 gpr;        // MovDr: the general-purpose register, or NO_GPR
+	u64 code;		   // the hardware's exit code / reason
+	u64 gpa;		   // NptFault
+	u64 error;		   // NptFault: error code bits (vendor-neutral: see NptError)
+	u64 next_rip;		   // Io, Hlt, Cpuid, Rdmsr, Wrmsr, Skip: when next_rip_valid
+	bool next_rip_valid;	   // else the core decodes the instruction for its length
+	u16 port;		   // Io
+	u8 size;		   // Io: 1, 2 or 4
+	bool in;		   // Io
+	u32 suberror;		   // Unhandled: KVM_INTERNAL_ERROR_*
+	u8 dr;			   // MovDr: the debug register number
+	bool dr_write;		   // MovDr: MOV to DRn
+	u8 gpr;			   // MovDr: the general-purpose register, or NO_GPR
 	debugreg::DebugExit debug; // Debug
 };
 
@@ -63,7 +80,8 @@ enum NptError : u64 {
 	NPT_ERR_FETCH = 1 << 4,
 };
 
-class ArchVcpu {
+class ArchVcpu
+{
 public:
 	virtual ~ArchVcpu() = default;
 	// The debug-register model (owned by the core's Vcpu). The backend applies its entry
@@ -81,7 +99,7 @@ public:
 	virtual u64 cs_base() = 0;
 	virtual int cpl() = 0;
 	virtual u64 cr4() = 0;
-	virtual bool movss_shadow() = 0; // Intel-style MOV SS blocking (false on AMD)
+	virtual bool movss_shadow() = 0;  // Intel-style MOV SS blocking (false on AMD)
 	virtual bool event_pending() = 0; // an exception or interrupt queued for injection
 	virtual void load(int cpu) = 0;
 	virtual void put() = 0;
@@ -106,7 +124,8 @@ protected:
 // The fault-injection knobs in force (module parameters, all off by default).
 debugreg::Knobs knobs();
 
-class ArchVm {
+class ArchVm
+{
 public:
 	virtual ~ArchVm() = default;
 	virtual ArchVcpu *create_vcpu(unsigned int id) = 0; // nullptr: out of memory
@@ -120,7 +139,7 @@ public:
 // One per vendor, chosen once at module load.
 struct Backend {
 	const char *name;
-	Errno (*probe)();                   // is the hardware there and usable?
+	Errno (*probe)();		    // is the hardware there and usable?
 	Errno (*cpu_online)(unsigned cpu);  // on that CPU
 	Errno (*cpu_offline)(unsigned cpu); // on that CPU
 	ArchVm *(*create_vm)(Vm &vm);

@@ -5,12 +5,16 @@
 #include "core/cpuid.hpp"
 #include "dbgkvm_glue.h"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
-namespace {
+namespace
+{
 void native_cpuid(u32 leaf, u32 subleaf, u32 r[4])
 {
-	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(subleaf));
+	asm volatile("cpuid"
+		     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+		     : "a"(leaf), "c"(subleaf));
 }
 
 constexpr u32 HV_LEAF = 0x40000000;
@@ -33,8 +37,8 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 	case 0x1:
 		regs[1] = (regs[1] & 0x00ffffff) | (vcpu_id << 24); // initial APIC id
 		regs[2] &= ~(bit(5) | bit(26) | bit(27) | bit(28) | bit(12) | bit(15));
-		regs[2] |= bit(31);                                // hypervisor present
-		if (cr4 & bit(18))                                 // OSXSAVE mirrors CR4
+		regs[2] |= bit(31); // hypervisor present
+		if (cr4 & bit(18))  // OSXSAVE mirrors CR4
 			regs[2] |= bit(27);
 		break;
 	case 0x6: // thermal/power: nothing
@@ -45,7 +49,8 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 	case 0x7:
 		if (subleaf == 0) {
 			// Keep FSGSBASE, BMI1, SMEP, BMI2, ERMS, SMAP, CLFLUSHOPT; drop the rest.
-			regs[1] &= u32(bit(0) | bit(3) | bit(7) | bit(8) | bit(9) | bit(20) | bit(23));
+			regs[1] &=
+			    u32(bit(0) | bit(3) | bit(7) | bit(8) | bit(9) | bit(20) | bit(23));
 			regs[2] = 0;
 			regs[3] = 0;
 		} else {

@@ -3,7 +3,8 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 // regs: EAX, EBX, ECX, EDX. cr4: the guest's, for CPUID.1:ECX.OSXSAVE.
 void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[4]);
 // 0, or -EINVAL for an MSR the guest cannot access (the caller injects #GP).

@@ -10,11 +10,13 @@
 #include "debugreg/debugreg.hpp"
 #include "emulate/gpr.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
 namespace dr = debugreg;
 
-namespace {
+namespace
+{
 constexpr u64 RFLAGS_TF = bit(8), RFLAGS_RF = bit(16);
 constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13;
 } // namespace
@@ -69,8 +71,8 @@ int Vcpu::debug_exit(const dr::DebugExit &d)
 EmulCheck Vcpu::check_code_breakpoint(int *ret)
 {
 	bool rf = arch_->reg(RFLAGS) & RFLAGS_RF;
-	dr::CodeBpResult r = dr::check_code_breakpoint(dr_, linear_rip(), rf, arch_->movss_shadow(),
-						       knobs());
+	dr::CodeBpResult r =
+	    dr::check_code_breakpoint(dr_, linear_rip(), rf, arch_->movss_shadow(), knobs());
 	switch (r.action) {
 	case dr::DbgAction::ExitDebug:
 		*ret = debug_exit(r.exit);
@@ -123,7 +125,8 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 		emulate::Insn insn{};
 		if (!decode_current(&insn) ||
 		    (insn.op != emulate::Op::MovToDr && insn.op != emulate::Op::MovFromDr))
-			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code,
+					      arch_->reg(RIP));
 		gpr = insn.rm;
 		next = arch_->reg(RIP) + insn.len;
 		if (insn.mode != emulate::CpuMode::Long64)
@@ -173,8 +176,8 @@ Errno Vcpu::set_guest_debug(unsigned long arg)
 	req.pad = g.pad;
 	for (int i = 0; i < 8; i++)
 		req.debugreg[i] = g.arch.debugreg[i];
-	dr::GuestDebugResult r = dr::set_guest_debug(dr_, req, arch_->event_pending(),
-						     arch_->reg(RFLAGS), linear_rip());
+	dr::GuestDebugResult r =
+	    dr::set_guest_debug(dr_, req, arch_->event_pending(), arch_->reg(RFLAGS), linear_rip());
 	if (r.err)
 		return r.err;
 	arch_->set_reg(RFLAGS, r.rflags);

@@ -6,12 +6,14 @@
 #include "dbgkvm_glue.h"
 #include "debugreg/dr_bits.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
 extern const Backend svm_backend;
 extern const Backend vmx_backend;
 
-namespace {
+namespace
+{
 const Backend *backend;
 dk_mutex *count_lock;
 unsigned long vm_count;

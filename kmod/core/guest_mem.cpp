@@ -6,9 +6,11 @@
 #include "dbgkvm_glue.h"
 #include "emulate/paging.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
-namespace {
+namespace
+{
 bool read_qword(void *ctx, u64 gpa, u64 *val)
 {
 	return !static_cast<Vm *>(ctx)->read_gpa(gpa, val, sizeof(*val));

@@ -3,7 +3,8 @@
 #pragma once
 #include "core/arch.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 class Vm;
 
 // Fetch up to 15 bytes of the instruction at CS:RIP. *n gets how many bytes could be

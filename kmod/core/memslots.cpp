@@ -2,7 +2,8 @@
 #include "core/memslots.hpp"
 #include "dbgkvm_glue.h"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
 static constexpr u32 KNOWN_FLAGS = 0; // no dirty logging, no read-only slots (not advertised)
 

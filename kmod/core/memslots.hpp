@@ -3,7 +3,8 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
 inline constexpr unsigned MAX_MEMSLOTS = 32;
 inline constexpr u64 PAGE_SIZE = 4096;
@@ -20,7 +21,12 @@ struct MemSlot {
 };
 
 // What a KVM_SET_USER_MEMORY_REGION request asks for, once validated.
-enum class SlotChange : u8 { None, Create, Delete, Move };
+enum class SlotChange : u8 {
+	None,
+	Create,
+	Delete,
+	Move
+};
 
 struct SlotRequest {
 	u32 slot;
@@ -30,7 +36,8 @@ struct SlotRequest {
 	u64 uaddr;
 };
 
-class MemSlots {
+class MemSlots
+{
 public:
 	// KVM's rules (virt/kvm/kvm_main.c __kvm_set_memory_region), or stricter:
 	// -EINVAL for unknown flags, misalignment, id out of range, wraparound, a slot too

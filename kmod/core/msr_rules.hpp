@@ -3,15 +3,15 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm::msr {
+namespace dbgkvm::msr
+{
 
-inline constexpr u32 TSC = 0x10, SYSENTER_CS = 0x174, SYSENTER_ESP = 0x175,
-		     SYSENTER_EIP = 0x176, DEBUGCTL = 0x1d9, PAT = 0x277, EFER = 0xc0000080,
-		     STAR = 0xc0000081, LSTAR = 0xc0000082, CSTAR = 0xc0000083,
-		     SFMASK = 0xc0000084, FS_BASE = 0xc0000100, GS_BASE = 0xc0000101,
-		     KERNEL_GS_BASE = 0xc0000102;
-inline constexpr u64 EFER_SCE = bit(0), EFER_LME = bit(8), EFER_LMA = bit(10),
-		     EFER_NXE = bit(11), EFER_SVME = bit(12);
+inline constexpr u32 TSC = 0x10, SYSENTER_CS = 0x174, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176,
+		     DEBUGCTL = 0x1d9, PAT = 0x277, EFER = 0xc0000080, STAR = 0xc0000081,
+		     LSTAR = 0xc0000082, CSTAR = 0xc0000083, SFMASK = 0xc0000084,
+		     FS_BASE = 0xc0000100, GS_BASE = 0xc0000101, KERNEL_GS_BASE = 0xc0000102;
+inline constexpr u64 EFER_SCE = bit(0), EFER_LME = bit(8), EFER_LMA = bit(10), EFER_NXE = bit(11),
+		     EFER_SVME = bit(12);
 
 // A 48-bit virtual address sign-extended to 64 bits (the guests get 4-level paging).
 constexpr bool canonical(u64 v)

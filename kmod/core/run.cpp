@@ -9,9 +9,11 @@
 #include "dbgkvm_glue.h"
 #include "emulate/mmio.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
-namespace {
+namespace
+{
 void load_gprs(ArchVcpu &a, u64 gpr[16])
 {
 	for (unsigned i = 0; i < 16; i++)
@@ -245,7 +247,8 @@ int Vcpu::handle_exit(const ArchExit &e)
 		// kvm_emulate_halt); a single-step #DB for the guest stays queued.
 		u64 rip;
 		if (!next_rip(e, &rip))
-			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code,
+					      arch_->reg(RIP));
 		finish_insn(rip);
 		run_->exit_reason = KVM_EXIT_HLT;
 		return 0;

@@ -6,7 +6,8 @@
 #include "debugreg/debugreg.hpp"
 #include "rt/new.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
 Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 {

@@ -5,19 +5,28 @@
 #include "debugreg/dr_rules.hpp"
 #include "emulate/decode.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 class Vm;
 
 // What the next KVM_RUN must finish before it enters the guest: the second half of an
 // exit that user space completed (KVM's complete_userspace_io). As in KVM, RIP still
 // points at the IN/OUT or MMIO instruction while user space handles the exit, and the
 // completion is dropped if user space moved RIP meanwhile.
-enum class Pending : u8 { None, Io, Mmio };
+enum class Pending : u8 {
+	None,
+	Io,
+	Mmio
+};
 
 // Before emulating: go on, or stop (a debug exit or a queued #DB instead).
-enum class EmulCheck : u8 { Proceed, Stop };
+enum class EmulCheck : u8 {
+	Proceed,
+	Stop
+};
 
-class Vcpu {
+class Vcpu
+{
 public:
 	static Errno create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out);
 	~Vcpu();
@@ -69,12 +78,12 @@ private:
 	kvm_run *run_ = nullptr;
 	void *pio_page_ = nullptr;
 	Pending pending_ = Pending::None;
-	bool pending_in_ = false;  // Io: IN, write the data into RAX
-	u8 pending_size_ = 0;      // Io: bytes
-	u64 pending_rip_ = 0;      // RIP of the instruction being completed
+	bool pending_in_ = false; // Io: IN, write the data into RAX
+	u8 pending_size_ = 0;	  // Io: bytes
+	u64 pending_rip_ = 0;	  // RIP of the instruction being completed
 	u64 pending_next_rip_ = 0;
 	emulate::Insn mmio_insn_ = {}; // Mmio: the instruction to complete
-	u64 apic_base_ = 0xfee00900; // BSP, xAPIC enabled: what KVM reports after reset
+	u64 apic_base_ = 0xfee00900;   // BSP, xAPIC enabled: what KVM reports after reset
 	int loaded_cpu_ = -1;
 };
 

@@ -5,9 +5,11 @@
 #include "dbgkvm_glue.h"
 #include "debugreg/guest_debug.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
-namespace {
+namespace
+{
 constexpr u64 CR0_PE = bit(0), CR0_NW = bit(29), CR0_CD = bit(30), CR0_PG = bit(31);
 constexpr u64 CR4_PAE = bit(5);
 constexpr u64 EFER_SCE = bit(0), EFER_LME = bit(8), EFER_LMA = bit(10), EFER_NXE = bit(11);
@@ -39,9 +41,8 @@ bool sregs_valid(const kvm_sregs &s)
 Errno Vcpu::get_regs(unsigned long arg)
 {
 	kvm_regs r;
-	__u64 *dst[] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi,
-		      &r.r8,  &r.r9,  &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15,
-		      &r.rip, &r.rflags};
+	__u64 *dst[] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi, &r.r8,
+			&r.r9,	&r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15, &r.rip, &r.rflags};
 	for (unsigned i = 0; i < NR_REGS; i++)
 		*dst[i] = arch_->reg(static_cast<Reg>(i));
 	// TF is hidden while user space single-steps the guest (KVM's kvm_get_rflags).

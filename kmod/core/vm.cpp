@@ -4,7 +4,8 @@
 #include "dbgkvm_glue.h"
 #include "rt/new.hpp"
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 
 static unsigned int next_vm_id;
 
@@ -108,13 +109,15 @@ Errno Vm::set_memory_region(unsigned long arg)
 	}
 	if (change == SlotChange::Create) {
 		MemSlot *s = slots_.free_entry(); // ids are < MAX_MEMSLOTS: never full
-		void **pinned = static_cast<void **>(dk_zalloc(req.size / PAGE_SIZE * sizeof(void *)));
+		void **pinned =
+		    static_cast<void **>(dk_zalloc(req.size / PAGE_SIZE * sizeof(void *)));
 		if (!s || !pinned) {
 			dk_free(pinned);
 			dk_up_write(slots_lock_);
 			return -DK_ENOMEM;
 		}
-		*s = MemSlot{true, req.slot, req.flags, req.gpa, req.size / PAGE_SIZE, req.uaddr, pinned};
+		*s = MemSlot{true,	req.slot, req.flags, req.gpa, req.size / PAGE_SIZE,
+			     req.uaddr, pinned};
 	} else {
 		// Delete or move: no vCPU is in guest mode (they hold the read side while they
 		// run), so drop every nested mapping, then the pins of this slot. Other slots'

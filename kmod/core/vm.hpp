@@ -11,12 +11,17 @@
 struct dk_mutex;
 struct dk_rwsem;
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 class Vcpu;
 
-enum class FaultResult : u8 { Mapped, Mmio };
+enum class FaultResult : u8 {
+	Mapped,
+	Mmio
+};
 
-class Vm {
+class Vm
+{
 public:
 	static Errno create(const Backend &backend, Vm **out);
 	void get();

@@ -10,9 +10,9 @@
 #define DBGKVM_GLUE_H
 
 #ifdef __cplusplus
-#define DK_EXTERN_C extern "C"
+#define DK_EXTERN_C   extern "C"
 #define DK_EXTERN_VAR extern "C"
-#define DK_NOEXCEPT noexcept
+#define DK_NOEXCEPT   noexcept
 typedef unsigned long dk_u64; /* = uint64_t; same ABI as the kernel's u64 */
 typedef unsigned int dk_u32;
 typedef unsigned long dk_size;
@@ -31,25 +31,25 @@ typedef unsigned long dk_size;
 #define DK_PAGE_SIZE 4096UL
 
 /* errno values the C++ side returns (negated), the kernel's numbers. */
-#define DK_EPERM 1
-#define DK_ENOENT 2
-#define DK_EINTR 4
-#define DK_EIO 5
-#define DK_E2BIG 7
-#define DK_EAGAIN 11
-#define DK_ENOMEM 12
-#define DK_EFAULT 14
-#define DK_EBUSY 16
-#define DK_EEXIST 17
-#define DK_ENODEV 19
-#define DK_EINVAL 22
-#define DK_ENOSPC 28
-#define DK_ENOTTY 25
+#define DK_EPERM      1
+#define DK_ENOENT     2
+#define DK_EINTR      4
+#define DK_EIO	      5
+#define DK_E2BIG      7
+#define DK_EAGAIN     11
+#define DK_ENOMEM     12
+#define DK_EFAULT     14
+#define DK_EBUSY      16
+#define DK_EEXIST     17
+#define DK_ENODEV     19
+#define DK_EINVAL     22
+#define DK_ENOSPC     28
+#define DK_ENOTTY     25
 #define DK_EOPNOTSUPP 95
 
 /* ---- memory ---- */
-DK_EXTERN_C void *dk_zalloc(dk_size size) DK_NOEXCEPT;   /* kvzalloc, GFP_KERNEL_ACCOUNT */
-DK_EXTERN_C void dk_free(void *p) DK_NOEXCEPT;           /* kvfree, NULL ok */
+DK_EXTERN_C void *dk_zalloc(dk_size size) DK_NOEXCEPT; /* kvzalloc, GFP_KERNEL_ACCOUNT */
+DK_EXTERN_C void dk_free(void *p) DK_NOEXCEPT;	       /* kvfree, NULL ok */
 /* 2^order zeroed, physically contiguous pages; *pa gets the physical address. */
 DK_EXTERN_C void *dk_alloc_pages(unsigned int order, dk_u64 *pa) DK_NOEXCEPT;
 DK_EXTERN_C void dk_free_pages(void *va, unsigned int order) DK_NOEXCEPT;
@@ -114,18 +114,18 @@ DK_EXTERN_C int dk_wrmsr_safe(dk_u32 msr, dk_u64 val) DK_NOEXCEPT;
 
 /* ---- logging ---- */
 DK_EXTERN_C void dk_log_info(const char *fmt, ...) DK_NOEXCEPT
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 DK_EXTERN_C void dk_log_warn(const char *fmt, ...) DK_NOEXCEPT
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 
 /* ---- tracepoints: trace system "dbgkvm" (glue/trace.c) ----
  * Every event carries the CPU, the VM and vCPU ids and the switch_db_regs flags
  * (KVM_DEBUGREG_*: BP_ENABLED 1, WONT_EXIT 2, RELOAD 4) as they were at that point. */
-#define DK_DR_LOAD_RELOAD DBGKVM_DR_LOAD_RELOAD
-#define DK_DR_LOAD_BP_ENABLED DBGKVM_DR_LOAD_BP_ENABLED
-#define DK_DR_LOAD_WONT_EXIT DBGKVM_DR_LOAD_WONT_EXIT
+#define DK_DR_LOAD_RELOAD      DBGKVM_DR_LOAD_RELOAD
+#define DK_DR_LOAD_BP_ENABLED  DBGKVM_DR_LOAD_BP_ENABLED
+#define DK_DR_LOAD_WONT_EXIT   DBGKVM_DR_LOAD_WONT_EXIT
 #define DK_DR_LOAD_GUEST_DEBUG DBGKVM_DR_LOAD_GUEST_DEBUG
-#define DK_DR_LOAD_STALE DBGKVM_DR_LOAD_STALE
+#define DK_DR_LOAD_STALE       DBGKVM_DR_LOAD_STALE
 DK_EXTERN_C void dk_trace_vcpu_load(unsigned int vm, unsigned int vcpu, int cpu,
 				    dk_u32 switch_db_regs) DK_NOEXCEPT;
 DK_EXTERN_C void dk_trace_vcpu_put(unsigned int vm, unsigned int vcpu, int cpu,
@@ -139,14 +139,14 @@ DK_EXTERN_C void dk_trace_dr_sync(unsigned int vm, unsigned int vcpu, int cpu,
 				  dk_u32 switch_db_regs, const dk_u64 *db, dk_u64 dr6) DK_NOEXCEPT;
 /* A KVM_EXIT_DEBUG to userspace. */
 DK_EXTERN_C void dk_trace_debug_exit(unsigned int vm, unsigned int vcpu, int cpu,
-				     dk_u32 switch_db_regs, dk_u32 exception, dk_u64 pc,
-				     dk_u64 dr6, dk_u64 dr7) DK_NOEXCEPT;
+				     dk_u32 switch_db_regs, dk_u32 exception, dk_u64 pc, dk_u64 dr6,
+				     dk_u64 dr7) DK_NOEXCEPT;
 
 /* ---- fault injection: module parameters, off by default (glue/module.c) ----
  * Each re-creates one historical KVM bug so the selftests can show it being caught. */
-DK_EXTERN_VAR bool dbgkvm_knob_no_reload_on_load;       /* 2016: no RELOAD on vcpu_load */
-DK_EXTERN_VAR bool dbgkvm_knob_svm_clobber_guest_dr6;   /* 2020: SVM debug exit clobbers DR6 */
-DK_EXTERN_VAR bool dbgkvm_knob_skip_code_bp_check;      /* 2013: no code-bp check before emulation */
+DK_EXTERN_VAR bool dbgkvm_knob_no_reload_on_load;     /* 2016: no RELOAD on vcpu_load */
+DK_EXTERN_VAR bool dbgkvm_knob_svm_clobber_guest_dr6; /* 2020: SVM debug exit clobbers DR6 */
+DK_EXTERN_VAR bool dbgkvm_knob_skip_code_bp_check;    /* 2013: no code-bp check before emulation */
 DK_EXTERN_VAR bool dbgkvm_knob_single_cause_on_coincident; /* 2025: BS without Bn */
 
 /* ---- VMX host support (glue/vmx_glue.c) ---- */

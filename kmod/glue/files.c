@@ -34,11 +34,11 @@ static int vm_release(struct inode *inode, struct file *f)
 }
 
 static const struct file_operations vm_fops = {
-	.owner = THIS_MODULE,
-	.unlocked_ioctl = vm_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.release = vm_release,
-	.llseek = noop_llseek,
+    .owner = THIS_MODULE,
+    .unlocked_ioctl = vm_ioctl,
+    .compat_ioctl = compat_ptr_ioctl,
+    .release = vm_release,
+    .llseek = noop_llseek,
 };
 
 int dk_vm_fd_create(void *vm)
@@ -62,8 +62,8 @@ static void vcpu_sched_out(struct preempt_notifier *pn, struct task_struct *next
 }
 
 static struct preempt_ops vcpu_preempt_ops = {
-	.sched_in = vcpu_sched_in,
-	.sched_out = vcpu_sched_out,
+    .sched_in = vcpu_sched_in,
+    .sched_out = vcpu_sched_out,
 };
 
 static long vcpu_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
@@ -117,12 +117,12 @@ static int vcpu_release(struct inode *inode, struct file *f)
 }
 
 static const struct file_operations vcpu_fops = {
-	.owner = THIS_MODULE,
-	.unlocked_ioctl = vcpu_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.mmap = vcpu_mmap,
-	.release = vcpu_release,
-	.llseek = noop_llseek,
+    .owner = THIS_MODULE,
+    .unlocked_ioctl = vcpu_ioctl,
+    .compat_ioctl = compat_ptr_ioctl,
+    .mmap = vcpu_mmap,
+    .release = vcpu_release,
+    .llseek = noop_llseek,
 };
 
 int dk_vcpu_fd_create(void *vcpu)

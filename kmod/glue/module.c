@@ -21,17 +21,21 @@ MODULE_PARM_DESC(skip_code_bp_check,
 		 "fault injection: no code-breakpoint check before emulation (the 2013 bug)");
 bool dbgkvm_knob_single_cause_on_coincident;
 module_param_named(single_cause_on_coincident, dbgkvm_knob_single_cause_on_coincident, bool, 0444);
-MODULE_PARM_DESC(single_cause_on_coincident,
-		 "fault injection: a single-step trap hides a coincident code breakpoint (the 2025 bug)");
+MODULE_PARM_DESC(
+    single_cause_on_coincident,
+    "fault injection: a single-step trap hides a coincident code breakpoint (the 2025 bug)");
 
 static void warn_knobs(void)
 {
 	if (dbgkvm_knob_no_reload_on_load)
-		pr_warn("dbgkvm: fault injection on: no_reload_on_load (missed hardware breakpoints)\n");
+		pr_warn("dbgkvm: fault injection on: no_reload_on_load (missed hardware "
+			"breakpoints)\n");
 	if (dbgkvm_knob_svm_clobber_guest_dr6)
-		pr_warn("dbgkvm: fault injection on: svm_clobber_guest_dr6 (guest DR6 clobbered)\n");
+		pr_warn(
+		    "dbgkvm: fault injection on: svm_clobber_guest_dr6 (guest DR6 clobbered)\n");
 	if (dbgkvm_knob_skip_code_bp_check)
-		pr_warn("dbgkvm: fault injection on: skip_code_bp_check (no code #DB in emulation)\n");
+		pr_warn(
+		    "dbgkvm: fault injection on: skip_code_bp_check (no code #DB in emulation)\n");
 	if (dbgkvm_knob_single_cause_on_coincident)
 		pr_warn("dbgkvm: fault injection on: single_cause_on_coincident (BS without Bn)\n");
 }
@@ -42,17 +46,17 @@ static long dev_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 }
 
 static const struct file_operations dev_fops = {
-	.owner = THIS_MODULE,
-	.unlocked_ioctl = dev_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
+    .owner = THIS_MODULE,
+    .unlocked_ioctl = dev_ioctl,
+    .compat_ioctl = compat_ptr_ioctl,
+    .llseek = noop_llseek,
 };
 
 static struct miscdevice dbgkvm_dev = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "dbgkvm",
-	.fops = &dev_fops,
-	.mode = 0666,
+    .minor = MISC_DYNAMIC_MINOR,
+    .name = "dbgkvm",
+    .fops = &dev_fops,
+    .mode = 0666,
 };
 
 static int __init dbgkvm_init(void)

@@ -7,8 +7,10 @@
 #include <cstddef>
 #include <new>
 
-namespace dbgkvm::rt {
-struct KallocTag {};
+namespace dbgkvm::rt
+{
+struct KallocTag {
+};
 inline constexpr KallocTag kalloc{};
 } // namespace dbgkvm::rt
 

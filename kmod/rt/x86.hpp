@@ -4,18 +4,25 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm::x86 {
+namespace dbgkvm::x86
+{
 
 template <int N> inline u64 read_dr()
 {
 	u64 v;
-	asm volatile("mov %%db" "%c1, %0" : "=r"(v) : "i"(N));
+	asm volatile("mov %%db"
+		     "%c1, %0"
+		     : "=r"(v)
+		     : "i"(N));
 	return v;
 }
 
 template <int N> inline void write_dr(u64 v)
 {
-	asm volatile("mov %0, %%db" "%c1" : : "r"(v), "i"(N));
+	asm volatile("mov %0, %%db"
+		     "%c1"
+		     :
+		     : "r"(v), "i"(N));
 }
 
 inline void read_db(u64 db[4])

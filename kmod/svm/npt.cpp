@@ -2,9 +2,11 @@
 #include "svm/npt.hpp"
 #include "dbgkvm_glue.h"
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
-namespace {
+namespace
+{
 constexpr u64 PTE_P = 1, PTE_RW = 2, PTE_US = 4;
 constexpr u64 ADDR_MASK = 0x000ffffffffff000ULL;
 

@@ -6,9 +6,11 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
-class Npt {
+class Npt
+{
 public:
 	Errno init(unsigned levels); // 4 or 5
 	~Npt();

@@ -7,7 +7,8 @@
 
 struct dk_fpu;
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
 // Per physical CPU: the host save area VMRUN uses (VM_HSAVE_PA) and a page for the
 // host state that only VMSAVE/VMLOAD move (FS/GS/TR/LDTR, KernelGsBase, STAR...).
@@ -28,7 +29,8 @@ bool asid_assign(u32 *asid, u64 *generation);
 bool asid_current(u64 generation);
 unsigned npt_levels(); // the host's paging depth: 4, or 5 with CR4.LA57
 
-class SvmVm final : public ArchVm {
+class SvmVm final : public ArchVm
+{
 public:
 	ArchVcpu *create_vcpu(unsigned int id) override;
 	Errno map(u64 gpa, u64 hpa, bool writable) override;
@@ -39,7 +41,8 @@ public:
 	unsigned long tlb_gen = 1;
 };
 
-class SvmVcpu final : public ArchVcpu {
+class SvmVcpu final : public ArchVcpu
+{
 public:
 	SvmVcpu(SvmVm &vm) : vm_(vm) {}
 	~SvmVcpu() override;
@@ -75,12 +78,12 @@ private:
 	dk_fpu *fpu_ = nullptr;
 	u32 asid_ = 0;
 	u64 asid_gen_ = 0;
-	int last_cpu_ = -1;        // CPU of the last VMRUN: another one means a TLB flush
+	int last_cpu_ = -1;	    // CPU of the last VMRUN: another one means a TLB flush
 	unsigned long tlb_gen_ = 0; // vm_.tlb_gen at the last flush
-	u32 event_ = 0;            // EVENTINJ for the next entry (0: none)
+	u32 event_ = 0;		    // EVENTINJ for the next entry (0: none)
 	u32 event_err_ = 0;
-	u64 gprs_[16] = {};        // RAX and RSP live in the VMCB
-	u64 exit_dr6_ = 0;         // the VMCB DR6 as the last #VMEXIT left it
+	u64 gprs_[16] = {}; // RAX and RSP live in the VMCB
+	u64 exit_dr6_ = 0;  // the VMCB DR6 as the last #VMEXIT left it
 };
 
 } // namespace dbgkvm::svm

@@ -5,9 +5,11 @@
 #include "rt/new.hpp"
 #include "svm/svm.hpp"
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
-namespace {
+namespace
+{
 constexpr u32 MSR_EFER = 0xc0000080;
 constexpr u64 EFER_SVME = bit(12);
 constexpr u32 MSR_VM_CR = 0xc0010114;
@@ -108,7 +110,8 @@ Errno cpu_online(unsigned cpu)
 		return -DK_EIO;
 	if (efer & EFER_SVME) {
 		// Someone else (kvm_amd, VirtualBox...) has SVM on: do not share it.
-		dk_log_warn("SVM is already enabled on CPU %u: another hypervisor is using it\n", cpu);
+		dk_log_warn("SVM is already enabled on CPU %u: another hypervisor is using it\n",
+			    cpu);
 		return -DK_EBUSY;
 	}
 	if (!pc.hsave)
@@ -194,10 +197,10 @@ bool asid_current(u64 generation)
 
 } // namespace dbgkvm::svm
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 extern const Backend svm_backend;
 const Backend svm_backend = {
-	"AMD SVM",         svm::probe,     svm::cpu_online, svm::cpu_offline,
-	svm::create_vm,    svm::backend_exit,
+    "AMD SVM", svm::probe, svm::cpu_online, svm::cpu_offline, svm::create_vm, svm::backend_exit,
 };
 } // namespace dbgkvm

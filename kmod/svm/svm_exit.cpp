@@ -6,9 +6,11 @@
 #include "debugreg/debugreg.hpp"
 #include "svm/svm.hpp"
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
-namespace {
+namespace
+{
 constexpr u8 VEC_UD = 6;
 constexpr u8 VEC_DB = 1;
 constexpr u8 VEC_AC = 17;

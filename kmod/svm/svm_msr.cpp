@@ -4,30 +4,59 @@
 #include "dbgkvm_glue.h"
 #include "svm/svm.hpp"
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
 using namespace msr;
-
 
 Errno SvmVcpu::get_msr(u32 index, u64 *val)
 {
 	VmcbSave &s = vmcb_->save;
 	switch (index) {
-	case EFER: *val = s.efer & ~EFER_SVME; return 0;
-	case STAR: *val = s.star; return 0;
-	case LSTAR: *val = s.lstar; return 0;
-	case CSTAR: *val = s.cstar; return 0;
-	case SFMASK: *val = s.sfmask; return 0;
-	case FS_BASE: *val = s.fs.base; return 0;
-	case GS_BASE: *val = s.gs.base; return 0;
-	case KERNEL_GS_BASE: *val = s.kernel_gs_base; return 0;
-	case SYSENTER_CS: *val = s.sysenter_cs; return 0;
-	case SYSENTER_ESP: *val = s.sysenter_esp; return 0;
-	case SYSENTER_EIP: *val = s.sysenter_eip; return 0;
-	case PAT: *val = s.g_pat; return 0;
-	case DEBUGCTL: *val = 0; return 0;
-	case TSC: *val = rdtsc() + vmcb_->control.tsc_offset; return 0;
-	default: return -DK_ENOENT;
+	case EFER:
+		*val = s.efer & ~EFER_SVME;
+		return 0;
+	case STAR:
+		*val = s.star;
+		return 0;
+	case LSTAR:
+		*val = s.lstar;
+		return 0;
+	case CSTAR:
+		*val = s.cstar;
+		return 0;
+	case SFMASK:
+		*val = s.sfmask;
+		return 0;
+	case FS_BASE:
+		*val = s.fs.base;
+		return 0;
+	case GS_BASE:
+		*val = s.gs.base;
+		return 0;
+	case KERNEL_GS_BASE:
+		*val = s.kernel_gs_base;
+		return 0;
+	case SYSENTER_CS:
+		*val = s.sysenter_cs;
+		return 0;
+	case SYSENTER_ESP:
+		*val = s.sysenter_esp;
+		return 0;
+	case SYSENTER_EIP:
+		*val = s.sysenter_eip;
+		return 0;
+	case PAT:
+		*val = s.g_pat;
+		return 0;
+	case DEBUGCTL:
+		*val = 0;
+		return 0;
+	case TSC:
+		*val = rdtsc() + vmcb_->control.tsc_offset;
+		return 0;
+	default:
+		return -DK_ENOENT;
 	}
 }
 
@@ -44,7 +73,9 @@ Errno SvmVcpu::set_msr(u32 index, u64 v)
 		s.efer = (v & ~EFER_LMA) | (s.efer & EFER_LMA) | EFER_SVME;
 		return 0;
 	}
-	case STAR: s.star = v; return 0;
+	case STAR:
+		s.star = v;
+		return 0;
 	case LSTAR:
 	case CSTAR:
 	case FS_BASE:
@@ -54,16 +85,27 @@ Errno SvmVcpu::set_msr(u32 index, u64 v)
 	case SYSENTER_EIP:
 		if (!canonical(v))
 			return -DK_EINVAL;
-		if (index == LSTAR) s.lstar = v;
-		else if (index == CSTAR) s.cstar = v;
-		else if (index == FS_BASE) s.fs.base = v;
-		else if (index == GS_BASE) s.gs.base = v;
-		else if (index == KERNEL_GS_BASE) s.kernel_gs_base = v;
-		else if (index == SYSENTER_ESP) s.sysenter_esp = v;
-		else s.sysenter_eip = v;
+		if (index == LSTAR)
+			s.lstar = v;
+		else if (index == CSTAR)
+			s.cstar = v;
+		else if (index == FS_BASE)
+			s.fs.base = v;
+		else if (index == GS_BASE)
+			s.gs.base = v;
+		else if (index == KERNEL_GS_BASE)
+			s.kernel_gs_base = v;
+		else if (index == SYSENTER_ESP)
+			s.sysenter_esp = v;
+		else
+			s.sysenter_eip = v;
 		return 0;
-	case SFMASK: s.sfmask = v; return 0;
-	case SYSENTER_CS: s.sysenter_cs = v & 0xffff; return 0;
+	case SFMASK:
+		s.sfmask = v;
+		return 0;
+	case SYSENTER_CS:
+		s.sysenter_cs = v & 0xffff;
+		return 0;
 	case PAT:
 		if (!pat_valid(v))
 			return -DK_EINVAL;
@@ -71,8 +113,11 @@ Errno SvmVcpu::set_msr(u32 index, u64 v)
 		return 0;
 	case DEBUGCTL:
 		return v ? -DK_EINVAL : 0; // no branch tracing for guests yet
-	case TSC: vmcb_->control.tsc_offset = v - rdtsc(); return 0;
-	default: return -DK_ENOENT;
+	case TSC:
+		vmcb_->control.tsc_offset = v - rdtsc();
+		return 0;
+	default:
+		return -DK_ENOENT;
 	}
 }
 

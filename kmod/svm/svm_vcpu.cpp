@@ -7,9 +7,11 @@
 #include "svm/svm.hpp"
 #include <initializer_list>
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
-namespace {
+namespace
+{
 constexpr u64 EFER_SVME = bit(12);
 
 // VMCB segment attributes <-> struct kvm_segment (APM 15.5.1: the hidden part of the
@@ -18,8 +20,8 @@ u16 to_attrib(const kvm_segment &s)
 {
 	if (s.unusable || !s.present)
 		return 0;
-	return u16((s.type & 0xf) | (s.s & 1) << 4 | (s.dpl & 3) << 5 | 1 << 7 |
-		   (s.avl & 1) << 8 | (s.l & 1) << 9 | (s.db & 1) << 10 | (s.g & 1) << 11);
+	return u16((s.type & 0xf) | (s.s & 1) << 4 | (s.dpl & 3) << 5 | 1 << 7 | (s.avl & 1) << 8 |
+		   (s.l & 1) << 9 | (s.db & 1) << 10 | (s.g & 1) << 11);
 }
 
 void to_vmcb(VmcbSeg &v, const kvm_segment &s)
@@ -101,7 +103,7 @@ void SvmVcpu::reset()
 	VmcbSave &s = vmcb_->save;
 
 	c.intercept_exceptions = bit(1) | bit(17); // #DB (CVE-2015-8104), #AC (CVE-2015-5307)
-	c.intercept_dr = DR_INTERCEPT_ALL;          // until the guest owns them (WONT_EXIT)
+	c.intercept_dr = DR_INTERCEPT_ALL;	   // until the guest owns them (WONT_EXIT)
 	c.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_CPUID |
 			    INTERCEPT_RSM | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
 			    INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT | INTERCEPT_TASK_SWITCH |
@@ -270,7 +272,8 @@ void SvmVcpu::push_debug(u32 push)
 	if (push & dr::PUSH_DR6)
 		vmcb_->save.dr6 = dr::hw_dr6(*dr_, dr::Vendor::Svm, knobs());
 	if (push & dr::PUSH_DR_INTERCEPT)
-		vmcb_->control.intercept_dr = dr::should_intercept_dr_access(*dr_) ? DR_INTERCEPT_ALL : 0;
+		vmcb_->control.intercept_dr =
+		    dr::should_intercept_dr_access(*dr_) ? DR_INTERCEPT_ALL : 0;
 }
 
 void SvmVcpu::set_bp_intercept(bool on)

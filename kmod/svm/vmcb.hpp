@@ -4,7 +4,8 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm::svm {
+namespace dbgkvm::svm
+{
 
 struct VmcbSeg {
 	u16 selector;
@@ -14,41 +15,41 @@ struct VmcbSeg {
 };
 
 struct VmcbControl {
-	u32 intercept_cr;         // 0x000: reads 15:0, writes 31:16
-	u32 intercept_dr;         // 0x004: reads 15:0, writes 31:16
+	u32 intercept_cr;	  // 0x000: reads 15:0, writes 31:16
+	u32 intercept_dr;	  // 0x004: reads 15:0, writes 31:16
 	u32 intercept_exceptions; // 0x008
-	u32 intercept_misc1;      // 0x00c
-	u32 intercept_misc2;      // 0x010
-	u32 intercept_misc3;      // 0x014
+	u32 intercept_misc1;	  // 0x00c
+	u32 intercept_misc2;	  // 0x010
+	u32 intercept_misc3;	  // 0x014
 	u8 reserved1[0x3c - 0x18];
-	u16 pause_filter_thresh;  // 0x03c
-	u16 pause_filter_count;   // 0x03e
-	u64 iopm_base_pa;         // 0x040
-	u64 msrpm_base_pa;        // 0x048
-	u64 tsc_offset;           // 0x050
-	u32 asid;                 // 0x058
-	u8 tlb_ctl;               // 0x05c
+	u16 pause_filter_thresh; // 0x03c
+	u16 pause_filter_count;	 // 0x03e
+	u64 iopm_base_pa;	 // 0x040
+	u64 msrpm_base_pa;	 // 0x048
+	u64 tsc_offset;		 // 0x050
+	u32 asid;		 // 0x058
+	u8 tlb_ctl;		 // 0x05c
 	u8 reserved2[3];
-	u32 int_ctl;              // 0x060
-	u32 int_vector;           // 0x064
-	u32 int_state;            // 0x068: bit 0 interrupt shadow
+	u32 int_ctl;	// 0x060
+	u32 int_vector; // 0x064
+	u32 int_state;	// 0x068: bit 0 interrupt shadow
 	u8 reserved3[4];
-	u64 exit_code;            // 0x070
-	u64 exit_info_1;          // 0x078
-	u64 exit_info_2;          // 0x080
-	u32 exit_int_info;        // 0x088
-	u32 exit_int_info_err;    // 0x08c
-	u64 nested_ctl;           // 0x090: bit 0 NP_ENABLE
-	u64 avic_vapic_bar;       // 0x098
-	u64 ghcb_gpa;             // 0x0a0
-	u32 event_inj;            // 0x0a8
-	u32 event_inj_err;        // 0x0ac
-	u64 nested_cr3;           // 0x0b0
-	u64 virt_ext;             // 0x0b8
-	u32 clean;                // 0x0c0
+	u64 exit_code;	       // 0x070
+	u64 exit_info_1;       // 0x078
+	u64 exit_info_2;       // 0x080
+	u32 exit_int_info;     // 0x088
+	u32 exit_int_info_err; // 0x08c
+	u64 nested_ctl;	       // 0x090: bit 0 NP_ENABLE
+	u64 avic_vapic_bar;    // 0x098
+	u64 ghcb_gpa;	       // 0x0a0
+	u32 event_inj;	       // 0x0a8
+	u32 event_inj_err;     // 0x0ac
+	u64 nested_cr3;	       // 0x0b0
+	u64 virt_ext;	       // 0x0b8
+	u32 clean;	       // 0x0c0
 	u32 reserved5;
-	u64 next_rip;             // 0x0c8
-	u8 insn_len;              // 0x0d0
+	u64 next_rip; // 0x0c8
+	u8 insn_len;  // 0x0d0
 	u8 insn_bytes[15];
 	u8 reserved6[0x400 - 0xe0];
 };
@@ -56,36 +57,36 @@ struct VmcbControl {
 struct VmcbSave {
 	VmcbSeg es, cs, ss, ds, fs, gs, gdtr, ldtr, idtr, tr; // 0x400
 	u8 reserved1[42];
-	u8 vmpl;                  // 0x4ca
-	u8 cpl;                   // 0x4cb
+	u8 vmpl; // 0x4ca
+	u8 cpl;	 // 0x4cb
 	u8 reserved2[4];
-	u64 efer;                 // 0x4d0
+	u64 efer; // 0x4d0
 	u8 reserved3[112];
-	u64 cr4;                  // 0x548
-	u64 cr3;                  // 0x550
-	u64 cr0;                  // 0x558
-	u64 dr7;                  // 0x560
-	u64 dr6;                  // 0x568
-	u64 rflags;               // 0x570
-	u64 rip;                  // 0x578
+	u64 cr4;    // 0x548
+	u64 cr3;    // 0x550
+	u64 cr0;    // 0x558
+	u64 dr7;    // 0x560
+	u64 dr6;    // 0x568
+	u64 rflags; // 0x570
+	u64 rip;    // 0x578
 	u8 reserved4[88];
-	u64 rsp;                  // 0x5d8
-	u64 s_cet;                // 0x5e0
-	u64 ssp;                  // 0x5e8
-	u64 isst_addr;            // 0x5f0
-	u64 rax;                  // 0x5f8
-	u64 star;                 // 0x600
-	u64 lstar;                // 0x608
-	u64 cstar;                // 0x610
-	u64 sfmask;               // 0x618
-	u64 kernel_gs_base;       // 0x620
-	u64 sysenter_cs;          // 0x628
-	u64 sysenter_esp;         // 0x630
-	u64 sysenter_eip;         // 0x638
-	u64 cr2;                  // 0x640
+	u64 rsp;	    // 0x5d8
+	u64 s_cet;	    // 0x5e0
+	u64 ssp;	    // 0x5e8
+	u64 isst_addr;	    // 0x5f0
+	u64 rax;	    // 0x5f8
+	u64 star;	    // 0x600
+	u64 lstar;	    // 0x608
+	u64 cstar;	    // 0x610
+	u64 sfmask;	    // 0x618
+	u64 kernel_gs_base; // 0x620
+	u64 sysenter_cs;    // 0x628
+	u64 sysenter_esp;   // 0x630
+	u64 sysenter_eip;   // 0x638
+	u64 cr2;	    // 0x640
 	u8 reserved5[32];
-	u64 g_pat;                // 0x668
-	u64 dbgctl;               // 0x670
+	u64 g_pat;  // 0x668
+	u64 dbgctl; // 0x670
 };
 
 struct Vmcb {
@@ -151,7 +152,12 @@ inline constexpr u32 EVT_VALID = 1u << 31;
 inline constexpr u32 EVT_ERR_VALID = 1u << 11;
 inline constexpr u32 EVT_TYPE_SHIFT = 8;
 inline constexpr u32 EVT_TYPE_MASK = 7u << 8;
-enum EventType : u32 { EVT_INTR = 0, EVT_NMI = 2, EVT_EXCEPTION = 3, EVT_SOFT_INT = 4 };
+enum EventType : u32 {
+	EVT_INTR = 0,
+	EVT_NMI = 2,
+	EVT_EXCEPTION = 3,
+	EVT_SOFT_INT = 4
+};
 
 // Exit codes (APM Appendix C).
 enum ExitCode : u32 {

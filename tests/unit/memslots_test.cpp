@@ -8,7 +8,8 @@
 
 using namespace dbgkvm;
 
-namespace {
+namespace
+{
 
 constexpr u64 kUaddr = 0x7f0000000000ULL;
 
@@ -29,41 +30,58 @@ struct Case {
 };
 
 const Case kCases[] = {
-	{"create_disjoint", {1, 0, 0x200000, 0x1000, kUaddr + 0x100000}, true, 0, SlotChange::Create},
-	{"create_adjacent_below", {1, 0, 0xff000, 0x1000, kUaddr + 0x100000}, true, 0,
-	 SlotChange::Create},
-	{"create_adjacent_above", {1, 0, 0x110000, 0x1000, kUaddr + 0x100000}, true, 0,
-	 SlotChange::Create},
-	{"overlap_start", {1, 0, 0xff000, 0x2000, kUaddr}, true, -DK_EEXIST, SlotChange::Create},
-	{"overlap_inside", {1, 0, 0x108000, 0x1000, kUaddr}, true, -DK_EEXIST, SlotChange::Create},
-	{"overlap_covering", {1, 0, 0, 0x1000000, kUaddr}, true, -DK_EEXIST, SlotChange::Create},
-	{"unknown_flag", {1, 0x4, 0x200000, 0x1000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
-	{"readonly_not_offered", {1, 0x2, 0x200000, 0x1000, kUaddr}, true, -DK_EINVAL,
-	 SlotChange::None},
-	{"gpa_misaligned", {1, 0, 0x200800, 0x1000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
-	{"size_misaligned", {1, 0, 0x200000, 0x1800, kUaddr}, true, -DK_EINVAL, SlotChange::None},
-	{"uaddr_misaligned", {1, 0, 0x200000, 0x1000, kUaddr + 8}, true, -DK_EINVAL,
-	 SlotChange::None},
-	{"uaddr_not_user", {1, 0, 0x200000, 0x1000, kUaddr}, false, -DK_EINVAL, SlotChange::None},
-	{"slot_out_of_range", {MAX_MEMSLOTS, 0, 0x200000, 0x1000, kUaddr}, true, -DK_EINVAL,
-	 SlotChange::None},
-	{"address_space_1", {0x10001, 0, 0x200000, 0x1000, kUaddr}, true, -DK_EINVAL,
-	 SlotChange::None},
-	{"gpa_wraps", {1, 0, ~0ULL & ~0xfffULL, 0x2000, kUaddr}, true, -DK_EINVAL,
-	 SlotChange::None},
-	{"too_big", {1, 0, 0, (MAX_SLOT_PAGES + 1) * PAGE_SIZE, kUaddr}, true, -DK_EINVAL,
-	 SlotChange::None},
-	{"delete_existing", {0, 0, 0, 0, 0}, false, 0, SlotChange::Delete},
-	{"delete_missing", {5, 0, 0, 0, 0}, false, -DK_EINVAL, SlotChange::None},
-	{"same_again_is_noop", {0, 0, 0x100000, 0x10000, kUaddr}, true, 0, SlotChange::None},
-	{"move", {0, 0, 0x400000, 0x10000, kUaddr}, true, 0, SlotChange::Move},
-	{"move_onto_itself_partly", {0, 0, 0x108000, 0x10000, kUaddr}, true, 0, SlotChange::Move},
-	{"resize_refused", {0, 0, 0x100000, 0x20000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
-	{"new_uaddr_refused", {0, 0, 0x100000, 0x10000, kUaddr + 0x10000}, true, -DK_EINVAL,
-	 SlotChange::None},
+    {"create_disjoint", {1, 0, 0x200000, 0x1000, kUaddr + 0x100000}, true, 0, SlotChange::Create},
+    {"create_adjacent_below",
+     {1, 0, 0xff000, 0x1000, kUaddr + 0x100000},
+     true,
+     0,
+     SlotChange::Create},
+    {"create_adjacent_above",
+     {1, 0, 0x110000, 0x1000, kUaddr + 0x100000},
+     true,
+     0,
+     SlotChange::Create},
+    {"overlap_start", {1, 0, 0xff000, 0x2000, kUaddr}, true, -DK_EEXIST, SlotChange::Create},
+    {"overlap_inside", {1, 0, 0x108000, 0x1000, kUaddr}, true, -DK_EEXIST, SlotChange::Create},
+    {"overlap_covering", {1, 0, 0, 0x1000000, kUaddr}, true, -DK_EEXIST, SlotChange::Create},
+    {"unknown_flag", {1, 0x4, 0x200000, 0x1000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
+    {"readonly_not_offered",
+     {1, 0x2, 0x200000, 0x1000, kUaddr},
+     true,
+     -DK_EINVAL,
+     SlotChange::None},
+    {"gpa_misaligned", {1, 0, 0x200800, 0x1000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
+    {"size_misaligned", {1, 0, 0x200000, 0x1800, kUaddr}, true, -DK_EINVAL, SlotChange::None},
+    {"uaddr_misaligned", {1, 0, 0x200000, 0x1000, kUaddr + 8}, true, -DK_EINVAL, SlotChange::None},
+    {"uaddr_not_user", {1, 0, 0x200000, 0x1000, kUaddr}, false, -DK_EINVAL, SlotChange::None},
+    {"slot_out_of_range",
+     {MAX_MEMSLOTS, 0, 0x200000, 0x1000, kUaddr},
+     true,
+     -DK_EINVAL,
+     SlotChange::None},
+    {"address_space_1", {0x10001, 0, 0x200000, 0x1000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
+    {"gpa_wraps", {1, 0, ~0ULL & ~0xfffULL, 0x2000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
+    {"too_big",
+     {1, 0, 0, (MAX_SLOT_PAGES + 1) * PAGE_SIZE, kUaddr},
+     true,
+     -DK_EINVAL,
+     SlotChange::None},
+    {"delete_existing", {0, 0, 0, 0, 0}, false, 0, SlotChange::Delete},
+    {"delete_missing", {5, 0, 0, 0, 0}, false, -DK_EINVAL, SlotChange::None},
+    {"same_again_is_noop", {0, 0, 0x100000, 0x10000, kUaddr}, true, 0, SlotChange::None},
+    {"move", {0, 0, 0x400000, 0x10000, kUaddr}, true, 0, SlotChange::Move},
+    {"move_onto_itself_partly", {0, 0, 0x108000, 0x10000, kUaddr}, true, 0, SlotChange::Move},
+    {"resize_refused", {0, 0, 0x100000, 0x20000, kUaddr}, true, -DK_EINVAL, SlotChange::None},
+    {"new_uaddr_refused",
+     {0, 0, 0x100000, 0x10000, kUaddr + 0x10000},
+     true,
+     -DK_EINVAL,
+     SlotChange::None},
 };
 
-class MemSlotRules : public ::testing::TestWithParam<Case> {};
+class MemSlotRules : public ::testing::TestWithParam<Case>
+{
+};
 
 TEST_P(MemSlotRules, Classify)
 {
@@ -75,14 +93,17 @@ TEST_P(MemSlotRules, Classify)
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, MemSlotRules, ::testing::ValuesIn(kCases),
-			 [](const ::testing::TestParamInfo<Case> &i) { return std::string(i.param.name); });
+			 [](const ::testing::TestParamInfo<Case> &i) {
+				 return std::string(i.param.name);
+			 });
 
 TEST(MemSlots, MoveOverlappingAnotherSlotIsEexist)
 {
 	MemSlots t = with_slot0();
 	*t.free_entry() = MemSlot{true, 1, 0, 0x200000, 1, kUaddr + 0x100000, nullptr};
 	SlotChange change;
-	EXPECT_EQ(t.classify({1, 0, 0x10f000, 0x1000, kUaddr + 0x100000}, true, &change), -DK_EEXIST);
+	EXPECT_EQ(t.classify({1, 0, 0x10f000, 0x1000, kUaddr + 0x100000}, true, &change),
+		  -DK_EEXIST);
 }
 
 TEST(MemSlots, FindByGpaCoversExactlyTheSlot)
