@@ -146,9 +146,9 @@ Errno read_caps(Caps *out)
 
 	// The VMX-preemption timer (25.5.1) ends the guest after at most ~2^22 TSC cycles
 	// (IA32_VMX_MISC[4:0]: the timer counts every 2^rate cycles), a backstop in case a
-	// host interrupt does not end the guest. Bochs 2.7 needs it: there, an interrupt
-	// that arrives while both the host (at VMLAUNCH) and the guest run with IF = 0 does
-	// not cause the external-interrupt exit, and a spinning guest would hold the CPU.
+	// host interrupt does not end the guest. Bochs 2.7 needs it: there a host timer
+	// interrupt did not end a guest spinning with IF = 0 (host IF was 0 at VMLAUNCH
+	// too), and the CPU stayed in the guest (kmod/vmx/README.md).
 	if (c.pin & PIN_PREEMPT_TIMER) {
 		u64 misc = 0;
 		dk_rdmsr_safe(MSR_IA32_VMX_MISC, &misc);

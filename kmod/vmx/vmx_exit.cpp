@@ -10,6 +10,7 @@
 namespace dbgkvm::vmx {
 
 namespace {
+constexpr u64 RFLAGS_RF = bit(16);
 constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_AC = 17;
 
 // I/O exit qualification (Table 27-5).
@@ -102,6 +103,18 @@ ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 	case EXIT_DR_ACCESS:
 		return mov_dr(x);
 	case EXIT_EPT_VIOLATION:
+		// An EPT violation outside event delivery saves RFLAGS.RF = 1 (SDM Vol. 3,
+		// 27.3.3): the instruction has passed its instruction-breakpoint check. Bochs
+		// 2.7 saves RF = 0 instead, and the core's check before emulating the access
+		// would then hit the guest's breakpoint again, forever (the guest's #DB
+		// handler sets RF, the store faults again). Set RF as the hardware does. The
+		// price, on hardware as here: that check never fires on VMX, including for the
+		// guest's breakpoints while user space debugs with its own (seed 004).
+		if (!(x.idt_info & INTR_INFO_VALID)) {
+			u64 rflags = vmread(GUEST_RFLAGS);
+			if (!(rflags & RFLAGS_RF))
+				vmwrite(GUEST_RFLAGS, rflags | RFLAGS_RF);
+		}
 		e.kind = ExitKind::NptFault;
 		e.gpa = x.gpa;
 		e.error = ((x.qual & EPT_PERMS) ? u64{NPT_ERR_PRESENT} : 0) |
