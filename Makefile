@@ -20,7 +20,7 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed -n '/^#include <...> search/,/^End of/p' | grep -E '/c\+\+/|/gcc/' | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
-.PHONY: help setup module module-all sparse unit selftests bpf testbins vmtest demo check clean format
+.PHONY: help setup module module-all sparse unit selftests bpf testbins vmtest bench demo check clean format
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -30,6 +30,7 @@ help:
 	@echo "make unit                  host unit tests (GoogleTest/CTest)"
 	@echo "make selftests             build the selftests (static)"
 	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12 TARGET=dbgkvm|kvm [ONLY=a,b]"
+	@echo "make bench KERNEL=..       exit costs under -icount, dbgkvm beside Debian's KVM"
 	@echo "make demo                  boot QEMU, load dbgkvm, run a guest, show what happened"
 	@echo "make check                 setup, unit tests, then every vmtest"
 
@@ -73,6 +74,18 @@ vmtest: testbins
 	@if [ "$(TARGET)" = dbgkvm ]; then $(MAKE) module KERNEL=$(KERNEL); fi
 	bash scripts/vmtest.sh --vm $(VM) --kernel $(KERNEL) --target $(TARGET) \
 		--module $(KOUT)/dbgkvm.ko --tests $(BUILD)/tests $(if $(ONLY),--only $(ONLY))
+
+# Exit costs under QEMU's -icount shift=0 (1 ns = 1 instruction: repeatable), dbgkvm
+# beside Debian's KVM in the same machine.
+bench: testbins
+	$(MAKE) module KERNEL=$(KERNEL)
+	@for t in dbgkvm kvm; do \
+		bash scripts/vmtest.sh --vm qemu-svm --kernel $(KERNEL) --target $$t --icount \
+			--only bench_test --module $(KOUT)/dbgkvm.ko --tests $(BUILD)/tests \
+			--out $(BUILD)/bench/$(KERNEL)-$$t >$(BUILD)/bench-$(KERNEL)-$$t.log 2>&1 || \
+			{ cat $(BUILD)/bench-$(KERNEL)-$$t.log; exit 1; }; \
+		grep -h 'ns per' $(BUILD)/bench-$(KERNEL)-$$t.log | sed 's/^bench_test: # /  /'; \
+	done
 
 demo: setup selftests
 	$(MAKE) module KERNEL=$(KERNEL)
