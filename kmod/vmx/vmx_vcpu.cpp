@@ -231,6 +231,8 @@ void VmxVcpu::load(int cpu)
 	dk_irq_enable();
 	if (host_cpu_ != cpu)
 		write_host_state(cpu);
+	if (!controls_set_)
+		do_reset(); // created while VMX was off on that CPU (hotplug): never set up
 }
 
 void VmxVcpu::put()
@@ -326,6 +328,7 @@ void VmxVcpu::do_reset()
 	if (cpu_ < 0)
 		return; // VMX was off on this CPU: nothing to write into
 	setup_controls();
+	controls_set_ = true;
 	init_seg(SEG_CS, 0xf000, 0xffff0000, 0x9b);
 	init_seg(SEG_DS, 0, 0, 0x93);
 	init_seg(SEG_ES, 0, 0, 0x93);
