@@ -56,7 +56,7 @@ TEST(cpuid_exit_in_kernel)
 {
 	Guest g(Mode::Long64, GUEST(guest_bench_cpuid));
 	kvm_regs r = g.vcpu.regs();
-	r.rbx = CPUIDS_PER_ROUND;
+	r.r8 = CPUIDS_PER_ROUND;
 	g.vcpu.set_regs(r);
 	g.vcpu.expect_out(PORT_REPORT, 4); // warm up
 	// Baseline: the same loop with one CPUID a round, to take the OUT out.
@@ -65,7 +65,7 @@ TEST(cpuid_exit_in_kernel)
 		CHECK_EQ((uint32_t)KVM_EXIT_IO, g.vcpu.enter());
 	uint64_t with_many = (now_ns() - t0) / (ROUNDS / 10);
 	r = g.vcpu.regs();
-	r.rbx = 1;
+	r.r8 = 1;
 	g.vcpu.set_regs(r);
 	g.vcpu.expect_out(PORT_REPORT, 4);
 	t0 = now_ns();

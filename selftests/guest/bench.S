@@ -10,15 +10,15 @@ GUEST_BEGIN(guest_bench_pio)
 	jmp	1b
 GUEST_END(guest_bench_pio)
 
-/* RBX CPUIDs (handled in the kernel), then one OUT; again and again. */
+/* R8 CPUIDs (handled in the kernel), then one OUT; again and again. CPUID writes
+   EAX, EBX, ECX and EDX, so the count lives in R8/R9. */
 	.code64
 GUEST_BEGIN(guest_bench_cpuid)
-1:	mov	%rbx, %rcx
-2:	push	%rcx
-	xor	%eax, %eax
+1:	mov	%r8, %r9
+2:	xor	%eax, %eax
+	xor	%ecx, %ecx
 	cpuid
-	pop	%rcx
-	dec	%rcx
+	dec	%r9
 	jnz	2b
 	out	%eax, $PORT_REPORT
 	jmp	1b
