@@ -69,6 +69,9 @@ struct ArchExit {
 	u8 dr;			   // MovDr: the debug register number
 	bool dr_write;		   // MovDr: MOV to DRn
 	u8 gpr;			   // MovDr: the general-purpose register, or NO_GPR
+	// NptFault: the saved RFLAGS.RF = 1 is the exit's, not the guest's (VMX saves RF = 1
+	// after a fault-like exit such as an EPT violation, SDM Vol. 3 27.3.3).
+	bool rf_after_fault;
 	debugreg::DebugExit debug; // Debug
 };
 

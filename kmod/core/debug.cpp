@@ -68,17 +68,24 @@ int Vcpu::debug_exit(const dr::DebugExit &d)
 
 // Before emulating the instruction at RIP: userspace's code breakpoints, then the guest's
 // (KVM's kvm_vcpu_check_code_breakpoint, seed 004). Proceed, or exit/re-enter instead.
-EmulCheck Vcpu::check_code_breakpoint(int *ret)
+// `rf_after_fault`: the saved RF = 1 is the exit's own (VMX after an EPT violation), not
+// the guest's. RF then counts only for the instruction whose code #DB was just given to
+// the guest: its handler returns with RF = 1, as hardware lets the instruction run once.
+EmulCheck Vcpu::check_code_breakpoint(int *ret, bool rf_after_fault)
 {
+	const u64 rip = linear_rip();
 	bool rf = arch_->reg(RFLAGS) & RFLAGS_RF;
+	if (rf_after_fault)
+		rf = rip == code_db_rip_;
 	dr::CodeBpResult r =
-	    dr::check_code_breakpoint(dr_, linear_rip(), rf, arch_->movss_shadow(), knobs());
+	    dr::check_code_breakpoint(dr_, rip, rf, arch_->movss_shadow(), knobs());
 	switch (r.action) {
 	case dr::DbgAction::ExitDebug:
 		*ret = debug_exit(r.exit);
 		return EmulCheck::Stop;
 	case dr::DbgAction::QueueDB:
 		queue_db(r.payload);
+		code_db_rip_ = rip;
 		*ret = 1;
 		return EmulCheck::Stop;
 	case dr::DbgAction::None:
@@ -96,6 +103,7 @@ int Vcpu::finish_insn(u64 next_rip)
 	u64 rflags = arch_->reg(RFLAGS);
 	bool tf = dr::guest_rflags(dr_, rflags) & RFLAGS_TF;
 	arch_->set_reg(RIP, next_rip);
+	code_db_rip_ = ~u64{0}; // the instruction is done
 	dr::StepResult r = dr::after_emulated_insn(dr_, {linear_rip(), tf}, knobs());
 	if (r.clear_rf && (rflags & RFLAGS_RF))
 		arch_->set_reg(RFLAGS, rflags & ~RFLAGS_RF);
@@ -120,7 +128,7 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 	u64 next;
 	if (gpr == NO_GPR || !e.next_rip_valid) {
 		int ret;
-		if (check_code_breakpoint(&ret) == EmulCheck::Stop)
+		if (check_code_breakpoint(&ret, false) == EmulCheck::Stop)
 			return ret;
 		emulate::Insn insn{};
 		if (!decode_current(&insn) ||

@@ -129,10 +129,10 @@ int Vcpu::handle_io(const ArchExit &e)
 
 // An access to guest-physical memory that no slot backs: decode the instruction (the
 // hardware gives no decode assist on QEMU's SVM) and hand the access to user space.
-int Vcpu::handle_mmio(u64 gpa)
+int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 {
 	int ret;
-	if (check_code_breakpoint(&ret) == EmulCheck::Stop)
+	if (check_code_breakpoint(&ret, rf_after_fault) == EmulCheck::Stop)
 		return ret; // the access has not happened; it repeats after the #DB
 	u8 bytes[15];
 	unsigned n = 0;
@@ -182,7 +182,7 @@ int Vcpu::handle_npt_fault(const ArchExit &e)
 		return 1;
 	if (e.error & NPT_ERR_FETCH) // executing from MMIO: nothing to emulate
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.gpa, e.error);
-	return handle_mmio(e.gpa);
+	return handle_mmio(e.gpa, e.rf_after_fault);
 }
 
 int Vcpu::handle_cpuid(const ArchExit &e)

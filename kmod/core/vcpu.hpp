@@ -48,7 +48,7 @@ private:
 	int handle_exit(const ArchExit &e);
 	int handle_io(const ArchExit &e);
 	int handle_npt_fault(const ArchExit &e);
-	int handle_mmio(u64 gpa);
+	int handle_mmio(u64 gpa, bool rf_after_fault);
 	int handle_cpuid(const ArchExit &e);
 	int handle_msr(const ArchExit &e, bool write);
 	bool next_rip(const ArchExit &e, u64 *out);
@@ -59,7 +59,7 @@ private:
 	debugreg::GuestCtx guest_ctx();
 	void queue_db(u64 payload);
 	int debug_exit(const debugreg::DebugExit &d);
-	EmulCheck check_code_breakpoint(int *ret);
+	EmulCheck check_code_breakpoint(int *ret, bool rf_after_fault);
 	int finish_insn(u64 next_rip);
 	bool decode_current(emulate::Insn *insn);
 	int handle_mov_dr(const ArchExit &e);
@@ -75,6 +75,7 @@ private:
 	unsigned int id_;
 	ArchVcpu *arch_ = nullptr;
 	debugreg::State dr_ = {};
+	u64 code_db_rip_ = ~u64{0}; // linear RIP whose code #DB the guest was just given
 	kvm_run *run_ = nullptr;
 	void *pio_page_ = nullptr;
 	Pending pending_ = Pending::None;

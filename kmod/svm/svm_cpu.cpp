@@ -50,7 +50,7 @@ Errno probe()
 		return -DK_ENODEV;
 	cpuid(0x80000001, r);
 	if (!(r[2] & bit(2))) {
-		dk_log_info("no AMD SVM on this CPU (and no VMX backend yet)\n");
+		dk_log_info("no AMD SVM on this CPU\n");
 		return -DK_ENODEV;
 	}
 	cpuid(0x8000000a, r);

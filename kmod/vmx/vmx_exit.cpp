@@ -107,13 +107,14 @@ ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 		// 27.3.3): the instruction has passed its instruction-breakpoint check. Bochs
 		// 2.7 saves RF = 0 instead, and the core's check before emulating the access
 		// would then hit the guest's breakpoint again, forever (the guest's #DB
-		// handler sets RF, the store faults again). Set RF as the hardware does. The
-		// price, on hardware as here: that check never fires on VMX, including for the
-		// guest's breakpoints while user space debugs with its own (seed 004).
+		// handler sets RF, the store faults again). Set RF as the hardware does, and
+		// tell the core that this RF is the exit's: it then checks the guest's code
+		// breakpoints anyway, once per instruction (seed 004).
 		if (!(x.idt_info & INTR_INFO_VALID)) {
 			u64 rflags = vmread(GUEST_RFLAGS);
 			if (!(rflags & RFLAGS_RF))
 				vmwrite(GUEST_RFLAGS, rflags | RFLAGS_RF);
+			e.rf_after_fault = true;
 		}
 		e.kind = ExitKind::NptFault;
 		e.gpa = x.gpa;
