@@ -68,15 +68,18 @@ int Vcpu::debug_exit(const dr::DebugExit &d)
 
 // Before emulating the instruction at RIP: userspace's code breakpoints, then the guest's
 // (KVM's kvm_vcpu_check_code_breakpoint, seed 004). Proceed, or exit/re-enter instead.
-// `rf_after_fault`: the saved RF = 1 is the exit's own (VMX after an EPT violation), not
-// the guest's. RF then counts only for the instruction whose code #DB was just given to
-// the guest: its handler returns with RF = 1, as hardware lets the instruction run once.
+// `rf_after_fault`: the saved RF = 1 is the exit's own (VMX after an EPT violation): the
+// CPU checked the breakpoints it had loaded before the instruction faulted. Those were
+// the guest's, unless user space debugs with USE_HW_BP; then the guest's breakpoints were
+// not in the CPU and only this check sees them (seed 004). RF then counts only for the
+// instruction whose code #DB this check just gave the guest: its handler returns with
+// RF = 1, and the instruction must run once.
 EmulCheck Vcpu::check_code_breakpoint(int *ret, bool rf_after_fault)
 {
 	const u64 rip = linear_rip();
 	bool rf = arch_->reg(RFLAGS) & RFLAGS_RF;
 	if (rf_after_fault)
-		rf = rip == code_db_rip_;
+		rf = !dr::guest_debugging_hw(dr_) || rip == code_db_rip_;
 	dr::CodeBpResult r =
 	    dr::check_code_breakpoint(dr_, rip, rf, arch_->movss_shadow(), knobs());
 	switch (r.action) {
