@@ -327,7 +327,7 @@ EOF
 	# The internal debugger stops before the first instruction: -rc runs "c".
 	cat >"$out/bochsrc" <<EOF
 megs: 1024
-cpu: model=corei7_skylake_x, count=1, ips=${VMTEST_BOCHS_IPS:-4000000}
+cpu: model=corei7_skylake_x, count=2, quantum=16, ips=${VMTEST_BOCHS_IPS:-4000000}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
 ata0-master: type=cdrom, path="$out/boot.iso", status=inserted
