@@ -119,6 +119,19 @@ int count_in_kernel_log(const char *needle)
 	return count;
 }
 
+// KVM_CREATE_VM on dbgkvm, expected to fail: its errno, or 0 if a VM was created (and
+// closed again).
+int dbgkvm_create_vm_errno()
+{
+	int dev = open_dev();
+	int r = ioctl(dev, KVM_CREATE_VM, 0);
+	int err = r < 0 ? errno : 0;
+	if (r >= 0)
+		close(r);
+	close(dev);
+	return err;
+}
+
 void expect_guest_runs(Guest &g, uint64_t *next)
 {
 	for (int i = 0; i < 3; i++)
@@ -160,16 +173,11 @@ TEST(idle_kvm_and_dbgkvm_take_turns)
 	CHECK_MSG(kfd >= 0, "KVM_CREATE_VM after dbgkvm's VM is gone: %s", strerror(-kfd));
 	// ...and dbgkvm refuses, with one line saying why.
 	int before = count_in_kernel_log(BUSY_LINE);
-	int dev = open_dev();
-	int r = ioctl(dev, KVM_CREATE_VM, 0);
-	int err = errno;
-	if (r >= 0)
-		close(r);
-	close(dev);
+	int err = dbgkvm_create_vm_errno();
 	int after = count_in_kernel_log(BUSY_LINE);
 	close(kfd);
-	CHECK_MSG(r < 0 && err == EBUSY, "dbgkvm KVM_CREATE_VM while KVM holds the CPU: %s",
-		  r >= 0 ? "succeeded" : strerror(err));
+	CHECK_MSG(err == EBUSY, "dbgkvm KVM_CREATE_VM while KVM holds the CPU: %s",
+		  err ? strerror(err) : "succeeded");
 	CHECK_MSG(after - before == 1, "expected one '%s' line in the kernel log, got %d",
 		  BUSY_LINE, after - before);
 	// KVM's VM is gone: dbgkvm works again.
@@ -184,12 +192,7 @@ TEST(kvm_enabling_virtualization_at_load_makes_dbgkvm_busy)
 	if (!kernel_is_612_or_later())
 		SKIP("kvm.enable_virt_at_load exists from 6.12 on");
 	KvmModules kvm(true); // KVM takes the extensions as it loads
-	int dev = open_dev();
-	int r = ioctl(dev, KVM_CREATE_VM, 0);
-	int err = errno;
-	if (r >= 0)
-		close(r);
-	close(dev);
-	CHECK_MSG(r < 0 && err == EBUSY, "dbgkvm KVM_CREATE_VM with kvm loaded: %s",
-		  r >= 0 ? "succeeded" : strerror(err));
+	int err = dbgkvm_create_vm_errno();
+	CHECK_MSG(err == EBUSY, "dbgkvm KVM_CREATE_VM with kvm loaded: %s",
+		  err ? strerror(err) : "succeeded");
 }

@@ -10,18 +10,14 @@
 #include "debugreg/db_payload.hpp"
 #include "debugreg/dr_rules.hpp"
 #include "debugreg/emulation_checks.hpp"
+#include "debugreg_test_util.hpp"
 
 namespace dbgkvm::debugreg
 {
 namespace
 {
 
-State fresh()
-{
-	State s;
-	init(s);
-	return s;
-}
+using test::fresh;
 
 uint64_t exec_bp(int n)
 {

@@ -11,18 +11,14 @@
 #include "debugreg/dr_rules.hpp"
 #include "debugreg/dr_switch.hpp"
 #include "debugreg/guest_debug.hpp"
+#include "debugreg_test_util.hpp"
 
 namespace dbgkvm::debugreg
 {
 namespace
 {
 
-State fresh()
-{
-	State s;
-	init(s);
-	return s;
-}
+using test::fresh;
 
 TEST(DebugregExit, Builders)
 {

@@ -7,18 +7,14 @@
 
 #include "debugreg/db_payload.hpp"
 #include "debugreg/dr_rules.hpp"
+#include "debugreg_test_util.hpp"
 
 namespace dbgkvm::debugreg
 {
 namespace
 {
 
-State fresh()
-{
-	State s;
-	init(s);
-	return s;
-}
+using test::fresh;
 
 GuestCtx ctx(int cpl = 0, bool de = false, bool rtm = false, bool bld = false)
 {

@@ -6,18 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "debugreg/dr_switch.hpp"
+#include "debugreg_test_util.hpp"
 
 namespace dbgkvm::debugreg
 {
 namespace
 {
 
-State fresh()
-{
-	State s;
-	init(s);
-	return s;
-}
+using test::fresh;
 
 // One physical CPU's debug registers, and the backend steps around a VM entry/exit.
 struct Cpu {
