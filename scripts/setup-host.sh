@@ -39,7 +39,9 @@ if [ ! -f /etc/apt/sources.list.d/dbgkvm-backports.list ]; then
 	rm -f "$STAMP"
 fi
 
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(date +%F)" ]; then
+# Done today with this very script (its package lists included): nothing to do.
+want_stamp="$(date +%F) $(md5sum <"$0" | cut -c1-12)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ]; then
 	exit 0
 fi
 
@@ -51,4 +53,4 @@ apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BP_PKGS[
 # Kernel headers for both targets: newest ABI from apt-cache, never hard-coded.
 "$(dirname "$0")/kernel-pkg.sh" install-headers 6.1
 "$(dirname "$0")/kernel-pkg.sh" install-headers 6.12
-date +%F >"$STAMP"
+echo "$want_stamp" >"$STAMP"
