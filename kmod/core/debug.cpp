@@ -105,8 +105,9 @@ int Vcpu::finish_insn(u64 next_rip)
 {
 	u64 rflags = arch_->reg(RFLAGS);
 	bool tf = dr::guest_rflags(dr_, rflags) & RFLAGS_TF;
+	if (linear_rip() == code_db_rip_)
+		code_db_rip_ = ~u64{0}; // the instruction that took the code #DB is done
 	arch_->set_reg(RIP, next_rip);
-	code_db_rip_ = ~u64{0}; // the instruction is done
 	dr::StepResult r = dr::after_emulated_insn(dr_, {linear_rip(), tf}, knobs());
 	if (r.clear_rf && (rflags & RFLAGS_RF))
 		arch_->set_reg(RFLAGS, rflags & ~RFLAGS_RF);
