@@ -16,3 +16,18 @@ inline constexpr KallocTag kalloc{};
 
 void *operator new(std::size_t size, dbgkvm::rt::KallocTag) noexcept;
 void *operator new[](std::size_t size, dbgkvm::rt::KallocTag) noexcept;
+
+namespace dbgkvm::rt
+{
+// Allocate a T and run its two-phase init(): the object, or nullptr if either the
+// allocation or init() failed (the half-built object is deleted).
+template <class T, class... Args> T *make_initialized(Args &...args) noexcept
+{
+	T *p = new (kalloc) T(args...);
+	if (p && p->init()) {
+		delete p;
+		p = nullptr;
+	}
+	return p;
+}
+} // namespace dbgkvm::rt

@@ -142,12 +142,7 @@ Errno cpu_offline(unsigned cpu)
 
 ArchVm *create_vm(Vm &)
 {
-	SvmVm *vm = new (rt::kalloc) SvmVm();
-	if (vm && vm->init()) {
-		delete vm;
-		vm = nullptr;
-	}
-	return vm;
+	return rt::make_initialized<SvmVm>();
 }
 } // namespace
 

@@ -60,12 +60,7 @@ void init_seg(VmcbSeg &v, u16 selector, u64 base, u16 attrib)
 
 ArchVcpu *SvmVm::create_vcpu(unsigned int)
 {
-	SvmVcpu *v = new (rt::kalloc) SvmVcpu(*this);
-	if (v && v->init()) {
-		delete v;
-		v = nullptr;
-	}
-	return v;
+	return rt::make_initialized<SvmVcpu>(*this);
 }
 
 Errno SvmVm::map(u64 gpa, u64 hpa, bool writable)

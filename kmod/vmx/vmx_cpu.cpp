@@ -106,12 +106,7 @@ Errno cpu_offline(unsigned cpu)
 
 ArchVm *create_vm(Vm &)
 {
-	VmxVm *vm = new (rt::kalloc) VmxVm();
-	if (vm && vm->init()) {
-		delete vm;
-		vm = nullptr;
-	}
-	return vm;
+	return rt::make_initialized<VmxVm>();
 }
 } // namespace
 

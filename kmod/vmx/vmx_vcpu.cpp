@@ -125,12 +125,7 @@ void init_seg(Seg seg, u16 selector, u64 base, u32 ar)
 
 ArchVcpu *VmxVm::create_vcpu(unsigned int)
 {
-	VmxVcpu *v = new (rt::kalloc) VmxVcpu(*this);
-	if (v && v->init()) {
-		delete v;
-		v = nullptr;
-	}
-	return v;
+	return rt::make_initialized<VmxVcpu>(*this);
 }
 
 Errno VmxVm::map(u64 gpa, u64 hpa, bool writable)
