@@ -66,6 +66,17 @@ TEST(vcpu_thread_moved_between_cpus_thousands_of_times)
 	uint64_t next = 0;
 	int cpu_changes = 0, last_cpu = sched_getcpu();
 	bool ok = true;
+	// The mover must be joined whatever happens: a failed check throws.
+	struct Joiner {
+		std::atomic<bool> &done;
+		std::thread &t;
+		~Joiner()
+		{
+			done = true;
+			if (t.joinable())
+				t.join();
+		}
+	} joiner{done, mover};
 	while (cpu_changes < want && ok) {
 		uint64_t v = g.vcpu.expect_out(PORT_REPORT, 4);
 		if (v != (next & 0xffffffff)) {
