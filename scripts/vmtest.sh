@@ -5,7 +5,7 @@
 #   scripts/vmtest.sh --vm qemu-svm|bochs-vmx --kernel 6.1|6.12 --target dbgkvm|kvm
 #       [--module PATH/dbgkvm.ko] [--tests DIR] [--out DIR] [--timeout SECONDS]
 #       [--test-timeout SECONDS] [--demo] [--only NAME[,NAME]]
-#       [--append "extra kernel args"] [--icount] [--keep-initramfs]
+#       [--append "extra kernel args"] [--icount] [--mttcg] [--keep-initramfs]
 #
 # The host cannot load modules (see shared/reference/test-machines.md): every
 # module test runs in QEMU TCG (AMD SVM) or Bochs (Intel VMX). The machine boots
@@ -39,7 +39,7 @@ die() {
 }
 
 vm='' kver='' target='' module='' tests='' out='' timeout='' test_timeout=''
-demo=0 only='' append='' icount=0 keep_initramfs=0
+demo=0 only='' append='' icount=0 mttcg=0 keep_initramfs=0
 while [ $# -gt 0 ]; do
 	opt=$1
 	val=''
@@ -65,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$val ;;
 	--demo) demo=1 ;;
 	--icount) icount=1 ;;
+	--mttcg) mttcg=1 ;;
 	--keep-initramfs) keep_initramfs=1 ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown option $opt (see --help)" ;;
@@ -75,6 +76,8 @@ case "$vm" in qemu-svm | bochs-vmx) ;; *) die "--vm qemu-svm|bochs-vmx is requir
 case "$kver" in 6.1 | 6.12) ;; *) die "--kernel 6.1|6.12 is required" ;; esac
 case "$target" in dbgkvm | kvm) ;; *) die "--target dbgkvm|kvm is required" ;; esac
 [ "$icount" = 0 ] || [ "$vm" = qemu-svm ] || die "--icount is a QEMU option"
+[ "$mttcg" = 0 ] || [ "$vm" = qemu-svm ] || die "--mttcg is a QEMU option"
+[ "$mttcg" = 0 ] || [ "$icount" = 0 ] || die "--icount needs single-threaded TCG: drop --mttcg"
 
 # Per-test timeouts run on the guest's clock. Bochs is ~15x slower than QEMU
 # TCG (about 2 minutes to boot alone) and its guest clock runs far slower than
@@ -298,7 +301,13 @@ cmdline="console=ttyS0,115200 preempt=full panic=-1${append:+ $append}"
 serial=$out/serial.log
 : >"$serial"
 if [ "$vm" = qemu-svm ]; then
-	vmcmd=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic -no-reboot
+	# One host thread for both CPUs (thread=single): QEMU 10's multi-threaded TCG
+	# corrupts nested SVM state when a vCPU thread moves to the other CPU (kmod/svm/README.md
+	# "QEMU's multi-threaded TCG"; Debian's kvm_amd fails the same way). --mttcg brings it
+	# back, to reproduce that bug.
+	tcg=tcg,thread=single
+	[ "$mttcg" = 0 ] || tcg=tcg,thread=multi
+	vmcmd=(qemu-system-x86_64 -accel "$tcg" -cpu max -smp 2 -m 1024 -nographic -no-reboot
 		-nic none -monitor none -serial "file:$serial"
 		-kernel "$vmlinuz" -initrd "$out/initrd.img" -append "$cmdline")
 	[ "$icount" = 0 ] || vmcmd+=(-icount shift=0)
