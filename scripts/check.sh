@@ -2,13 +2,21 @@
 # make check: everything, in order, each step counted. The last line is
 # "N passed, N failed" over all steps (a step that runs many tests counts each).
 # Runs on a fresh Debian 12 machine after `make setup` (the Makefile does that first).
+#
+# The emulated machines are single-threaded (Bochs always; QEMU runs with
+# thread=single, see scripts/vmtest.sh), so they run side by side, one per host CPU
+# (CHECK_JOBS to change that), longest first. Their results are judged afterwards, in a
+# fixed order, so the output reads the same whatever finished first. The last lines give
+# the time of each ring.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/build/check
+rm -rf "$OUT"
 mkdir -p "$OUT"
 passed=0 failed=0
 t_start=$SECONDS
+ring_times=()
 
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 fail() { echo "not ok - $1"; failed=$((failed + 1)); }
@@ -41,11 +49,14 @@ clean_build() {
 }
 
 echo "# dbgkvm make check"
+t0=$SECONDS
 for k in 6.1 6.12; do
 	step "build-$k-W1-sparse-objtool" clean_build "$k"
 done
+ring_times+=("builds (W=1, sparse, objtool): $((SECONDS - t0)) s")
 
 # Host unit tests: each GoogleTest case is one CTest test; count them.
+t0=$SECONDS
 if step unit-build bash -c "cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE=Debug && cmake --build build/unit -j2"; then
 	(cd build/unit && ctest -j2 --output-on-failure) >"$OUT/unit.log" 2>&1
 	summary=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$OUT/unit.log" | tail -n1)
@@ -60,41 +71,16 @@ if step unit-build bash -c "cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE
 		[ "$nfail" = 0 ] || grep -E '^\s+[0-9]+ - .*\(Failed\)' "$OUT/unit.log" | sed 's/^/#   /'
 	fi
 fi
+ring_times+=("host unit tests: $((SECONDS - t0)) s")
 
-step test-binaries-build make -s testbins  # selftests + tools/bpf (drwatch_test)
+t0=$SECONDS
+step test-binaries-build make -s testbins # selftests + tools/bpf (drwatch_test)
 step bpf-host-checks make -s -C tools/bpf check O="$ROOT/build/bpf"
+# The machines' kernels, unpacked once here: the runs below start at the same time.
+step kernel-images bash -c 'scripts/kernel-pkg.sh image-dir 6.1 && scripts/kernel-pkg.sh image-dir 6.12'
+ring_times+=("test binaries, BPF checks, kernel images: $((SECONDS - t0)) s")
 
-# The emulated machines. Each run prints TAP and "N passed, N failed".
-vmtest() {
-	local vm=$1 k=$2 target=$3 name="vmtest-$1-$2-$3"
-	local t0=$SECONDS
-	bash scripts/vmtest.sh --vm "$vm" --kernel "$k" --target "$target" \
-		--module "$ROOT/build/kmod-$k/dbgkvm.ko" --tests "$ROOT/build/tests" \
-		--out "$ROOT/build/vmtest/$vm-$k-$target" >"$OUT/$name.log" 2>&1
-	local rc=$?
-	grep -E '^(# |[a-z_]+: (not ok|# ))' "$OUT/$name.log" | grep -v ': # totals' | head -n 40
-	local line p f
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/$name.log" | tail -n1)
-	p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
-	f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
-	if [ -z "$line" ]; then
-		fail "$name: no result line (rc $rc, see build/check/$name.log)"
-		return
-	fi
-	echo "# $name: $line ($((SECONDS - t0)) s)"
-	passed=$((passed + p))
-	failed=$((failed + f))
-	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-		fail "$name exited $rc"
-	fi
-}
-
-for k in 6.1 6.12; do
-	for target in dbgkvm kvm; do
-		vmtest qemu-svm "$k" "$target"
-	done
-done
-
+# --- The emulated machines ------------------------------------------------------------
 # Intel VMX under Bochs, against dbgkvm and against Debian's kvm_intel in the same
 # machine. Bochs is slow, so it runs what exercises the VMX backend: the ABI and exits,
 # the three CPU modes, hotplug, coexistence, migration (VMCLEAR/VMPTRLD, with the guest's
@@ -105,25 +91,93 @@ done
 # a test is judged there by agreement: a failure counts only if kvm_intel passes it.
 BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexist_test
 BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test
-bochs_run() {
-	local target=$1 name="vmtest-bochs-vmx-6.12-$1"
+KNOB_TESTS=debug_test,guestdr_test,dr_switch_test,emul_debug_test
+
+# job NAME VM KERNEL TARGET [vmtest.sh options]: one machine run, logged to
+# build/check/NAME.log, its console under build/vmtest/NAME.
+job() {
+	local name=$1 vm=$2 k=$3 target=$4
+	shift 4
 	local t0=$SECONDS
-	bash scripts/vmtest.sh --vm bochs-vmx --kernel 6.12 --target "$target" \
-		--module "$ROOT/build/kmod-6.12/dbgkvm.ko" --tests "$ROOT/build/tests" \
-		--only "$BOCHS_TESTS" --timeout 1200 --out "$ROOT/build/vmtest/bochs-vmx-6.12-$target" \
-		>"$OUT/$name.log" 2>&1
-	echo "# $name: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/$name.log" | tail -n1)" \
-		"($((SECONDS - t0)) s)"
+	bash scripts/vmtest.sh --vm "$vm" --kernel "$k" --target "$target" \
+		--module "$ROOT/build/kmod-$k/dbgkvm.ko" --tests "$ROOT/build/tests" \
+		--out "$ROOT/build/vmtest/$name" "$@" >"$OUT/$name.log" 2>&1
+	echo "$? $((SECONDS - t0))" >"$OUT/$name.status"
 }
+
+# Longest first, so that the last job to start is a short one.
+JOBS=(
+	"bochs-vmx-6.12-kvm bochs-vmx 6.12 kvm --only $BOCHS_TESTS --timeout 2400"
+	"bochs-vmx-6.12-dbgkvm bochs-vmx 6.12 dbgkvm --only $BOCHS_TESTS --timeout 2400"
+)
+for k in 6.1 6.12; do
+	for target in dbgkvm kvm; do
+		JOBS+=("qemu-svm-$k-$target qemu-svm $k $target")
+	done
+done
+for knob in no_reload_on_load svm_clobber_guest_dr6 skip_code_bp_check single_cause_on_coincident; do
+	JOBS+=("knob-$knob qemu-svm 6.1 dbgkvm --only $KNOB_TESTS --append dbgkvm.$knob=1")
+done
+
+slots=${CHECK_JOBS:-$(nproc)}
+[ "$slots" -ge 1 ] 2>/dev/null || slots=1
+echo "# machine runs: ${#JOBS[@]}, $slots at a time"
+t_machines=$SECONDS
+running=0
+for j in "${JOBS[@]}"; do
+	if [ "$running" -ge "$slots" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	# shellcheck disable=SC2086 # the job line is split into its words on purpose
+	job $j &
+	running=$((running + 1))
+done
+wait
+echo "# machine runs took $((SECONDS - t_machines)) s"
+
+status_of() { cut -d' ' -f1 "$OUT/$1.status" 2>/dev/null || echo 125; }
+time_of() { cut -d' ' -f2 "$OUT/$1.status" 2>/dev/null || echo 0; }
+
+# The qemu-svm runs print TAP and "N passed, N failed": every test counts.
+judge_qemu() {
+	local name=$1 rc line p f
+	rc=$(status_of "$name")
+	grep -E '^(# |[a-z_]+: (not ok|# ))' "$OUT/$name.log" | grep -v ': # totals' | head -n 40
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/$name.log" | tail -n1)
+	if [ -z "$line" ]; then
+		fail "vmtest-$name: no result line (rc $rc, see build/check/$name.log)"
+		return
+	fi
+	echo "# vmtest-$name: $line ($(time_of "$name") s)"
+	p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		fail "vmtest-$name exited $rc"
+	fi
+}
+t_qemu=0
+for k in 6.1 6.12; do
+	for target in dbgkvm kvm; do
+		judge_qemu "qemu-svm-$k-$target"
+		t_qemu=$((t_qemu + $(time_of "qemu-svm-$k-$target")))
+	done
+done
+ring_times+=("qemu-svm (AMD SVM), 4 runs: $t_qemu s of machine time")
+
 failed_names() { # the "binary: test" names of the failures in a vmtest log
 	sed -n -E 's/^([a-z_]+): not ok ([0-9]+ )?- ([A-Za-z0-9_]+).*/\1: \3/p' "$1" | sort -u
 }
-bochs_run kvm
-bochs_run dbgkvm
-klog=$OUT/vmtest-bochs-vmx-6.12-kvm.log dlog=$OUT/vmtest-bochs-vmx-6.12-dbgkvm.log
+for t in kvm dbgkvm; do
+	echo "# vmtest-bochs-vmx-6.12-$t: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/bochs-vmx-6.12-$t.log" |
+		tail -n1) ($(time_of "bochs-vmx-6.12-$t") s)"
+done
+klog=$OUT/bochs-vmx-6.12-kvm.log dlog=$OUT/bochs-vmx-6.12-dbgkvm.log
 dline=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$dlog" | tail -n1)
 if [ -z "$dline" ] || ! grep -q 'end of run' "$ROOT/build/vmtest/bochs-vmx-6.12-dbgkvm/serial.log"; then
-	fail "bochs-vmx dbgkvm: the run did not finish (see build/check/vmtest-bochs-vmx-6.12-dbgkvm.log)"
+	fail "bochs-vmx dbgkvm: the run did not finish (see build/check/bochs-vmx-6.12-dbgkvm.log)"
 else
 	p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$dline")
 	passed=$((passed + p))
@@ -140,34 +194,39 @@ else
 		fail "bochs-vmx dbgkvm: kernel complaints or runner failures"
 	fi
 fi
+ring_times+=("bochs-vmx (Intel VMX), 2 runs: $(($(time_of bochs-vmx-6.12-kvm) + $(time_of bochs-vmx-6.12-dbgkvm))) s of machine time")
 
 # Fault injection: each knob re-creates one historical bug; the run passes when exactly
 # the tests written for that bug fail (and the knob's warning line was printed).
-knob_run() {
+judge_knob() {
 	local knob=$1 expect=$2 name="knob-$1"
-	local t0=$SECONDS
-	bash scripts/vmtest.sh --vm qemu-svm --kernel 6.1 --target dbgkvm \
-		--module "$ROOT/build/kmod-6.1/dbgkvm.ko" --tests "$ROOT/build/tests" \
-		--only debug_test,guestdr_test,dr_switch_test,emul_debug_test \
-		--append "dbgkvm.$knob=1" --out "$ROOT/build/vmtest/$name" >"$OUT/$name.log" 2>&1
 	local failed_tests
 	failed_tests=$(sed -n -E 's/^[a-z_]+: not ok [0-9]+ - ([A-Za-z0-9_]+).*/\1/p' "$OUT/$name.log" |
 		sort | paste -sd, -)
-	if ! grep -q "fault injection on: $knob" "$ROOT/build/vmtest/$name/serial.log"; then
+	if ! grep -q "fault injection on: $knob" "$ROOT/build/vmtest/$name/serial.log" 2>/dev/null; then
 		fail "$name: no warning line for the knob in the kernel log"
 	elif [ "$failed_tests" = "$expect" ]; then
-		ok "$name: caught by $expect ($((SECONDS - t0)) s)"
+		ok "$name: caught by $expect ($(time_of "$name") s)"
 	else
 		fail "$name: expected exactly $expect to fail, got '${failed_tests:-nothing}'"
 	fi
 }
-
-knob_run no_reload_on_load \
+judge_knob no_reload_on_load \
 	seed000_vcpus_sharing_one_cpu_keep_their_breakpoints,seed003_ptrace_breakpoint_next_to_vcpus_on_one_cpu
-knob_run svm_clobber_guest_dr6 seed001_debug_exits_keep_guest_dr6_and_do_not_accumulate
-knob_run skip_code_bp_check seed004_emul_guest_code_bp_checked_under_userspace_hw_bp
-knob_run single_cause_on_coincident seed002_emul_single_step_and_code_bp_coincide
+judge_knob svm_clobber_guest_dr6 seed001_debug_exits_keep_guest_dr6_and_do_not_accumulate
+judge_knob skip_code_bp_check seed004_emul_guest_code_bp_checked_under_userspace_hw_bp
+judge_knob single_cause_on_coincident seed002_emul_single_step_and_code_bp_coincide
+t_knobs=0
+for n in no_reload_on_load svm_clobber_guest_dr6 skip_code_bp_check single_cause_on_coincident; do
+	t_knobs=$((t_knobs + $(time_of "knob-$n")))
+done
+ring_times+=("fault injection, 4 runs: $t_knobs s of machine time")
+ring_times+=("machine runs, $slots at a time: $((SECONDS - t_machines)) s")
 
+echo "# time per ring:"
+for r in "${ring_times[@]}"; do
+	echo "#   $r"
+done
 echo "# make check took $((SECONDS - t_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
