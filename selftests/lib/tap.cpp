@@ -9,6 +9,7 @@
  */
 #include "tap.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,7 @@ namespace
 struct Test {
 	const char *name;
 	TestFn fn;
+	double min_timeout;
 };
 
 std::vector<Test> &tests()
@@ -132,7 +134,8 @@ Result run_forked(const Test &t)
 	}
 	close(p[1]);
 	std::string buf;
-	const double deadline = now() + timeout_seconds();
+	const double timeout = std::max(timeout_seconds(), t.min_timeout);
+	const double deadline = now() + timeout;
 	bool timed_out = false;
 	for (;;) {
 		if (terminated)
@@ -190,7 +193,7 @@ Result run_forked(const Test &t)
 	} else if (timed_out) {
 		res.status = 'F';
 		res.reason =
-		    format("timed out after %.0f s (DBGKVM_TEST_TIMEOUT)", timeout_seconds());
+		    format("timed out after %.0f s (DBGKVM_TEST_TIMEOUT, TEST_SLOW)", timeout);
 	} else if (WIFSIGNALED(status)) {
 		res.status = 'F';
 		res.reason = format("test process killed by signal %d (%s)", WTERMSIG(status),
@@ -235,9 +238,9 @@ bool selected(const Test &t, int argc, char **argv)
 
 } // namespace
 
-Registrar::Registrar(const char *name, TestFn fn)
+Registrar::Registrar(const char *name, TestFn fn, double min_timeout)
 {
-	tests().push_back({name, fn});
+	tests().push_back({name, fn, min_timeout});
 }
 
 std::string format(const char *fmt, ...)

@@ -29,7 +29,9 @@ struct Skipped {
 using TestFn = void (*)();
 
 struct Registrar {
-	Registrar(const char *name, TestFn fn);
+	/* min_timeout: a floor (seconds) for this test's timeout, for a test whose pace is set
+	 * by the guest's scheduler rather than by the code under test (TEST_SLOW). */
+	Registrar(const char *name, TestFn fn, double min_timeout = 0);
 };
 
 /* A "# ..." diagnostic line attached to the current test. */
@@ -71,6 +73,13 @@ std::string errno_name(int err);
 #define TEST(name)                                                                                 \
 	static void test_##name();                                                                 \
 	static tap::Registrar TAP_CAT(tap_reg_, name)(#name, test_##name);                         \
+	static void test_##name()
+
+/* A test that needs more than the default timeout (timeout_seconds() in tap.cpp) on the
+ * fast machine: it gets at least `seconds`. Say in the test why. */
+#define TEST_SLOW(name, seconds)                                                                   \
+	static void test_##name();                                                                 \
+	static tap::Registrar TAP_CAT(tap_reg_, name)(#name, test_##name, seconds);                \
 	static void test_##name()
 
 #define FAIL(...) tap::fail(__FILE__, __LINE__, tap::format(__VA_ARGS__))
