@@ -28,6 +28,7 @@ EntryPlan plan_entry(const State &s, Vendor v, bool host_bps_active, const Knobs
 		p.write_vmcb_dr6 = true;
 	p.dr7 = effective_dr7(s);
 	p.restore_host = host_bps_active;
+	p.rewrite_host_dr7 = v == Vendor::Svm && !p.restore_host && (p.dr7 & DR7_BP_EN_MASK);
 	p.reset_host_dr6 = p.load_dr6;
 	return p;
 }

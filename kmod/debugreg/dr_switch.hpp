@@ -39,6 +39,12 @@ struct EntryPlan {
 	uint64_t dr6;
 	uint64_t dr7;	   // effective DR7: VMCS GUEST_DR7 / VMCB save.dr7 (loaded by VM entry)
 	bool restore_host; // after the exit, restore the host's debug registers
+	// SVM, when not restoring: write the host's DR7 back after an entry that armed the
+	// guest's breakpoints. #VMEXIT takes the host's DR7 from the host save area VMRUN
+	// wrote (APM Vol. 2 15.6); writing it again leaves none of the guest's enables armed on
+	// host addresses, whatever the implementation did. VMX needs nothing: a VM exit loads
+	// DR7 with 0x400 (SDM Vol. 3 27.5.1).
+	bool rewrite_host_dr7;
 	// VMX: DR6 is not switched by VM exit, so after the exit the host's DR6 holds the
 	// guest's; reset it to DR6_ACTIVE_LOW so no guest cause shows up in a host #DB.
 	bool reset_host_dr6;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// The few x86 instructions the backends use directly (the debug registers, CR4). Kernel
+// The few x86 instructions the module uses directly (the debug registers, CR4). Kernel
 // services stay in the glue; these are plain instructions, legal at CPL 0.
 #pragma once
 #include "rt/types.hpp"
@@ -47,28 +47,5 @@ inline u64 read_cr4()
 	asm volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
 }
-
-// The host's own debug registers, saved around a guest entry that changes them. The
-// kernel's hw_breakpoint_restore() is exported only to KVM from Linux 6.19, so the module
-// keeps its own copy.
-struct HostDebugRegs {
-	u64 db[4];
-	u64 dr6;
-	u64 dr7;
-	void save()
-	{
-		read_db(db);
-		dr6 = read_dr<6>();
-		dr7 = read_dr<7>();
-	}
-	void restore() const
-	{
-		write_dr<7>(0x400); // disarm before the addresses change
-		write_db(db);
-		write_dr<6>(dr6);
-		write_dr<7>(dr7);
-	}
-	bool bps_active() const { return dr7 & 0xff; }
-};
 
 } // namespace dbgkvm::x86

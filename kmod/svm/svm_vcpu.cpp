@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // An SVM vCPU: its VMCB, register state and the entry path.
+#include "core/dr_cpu.hpp"
 #include "dbgkvm_glue.h"
 #include "debugreg/debugreg.hpp"
 #include "rt/new.hpp"
@@ -279,64 +280,32 @@ void SvmVcpu::set_bp_intercept(bool on)
 		vmcb_->control.intercept_exceptions &= ~u32(bit(3));
 }
 
-// Interrupts are off from here to the end: the debug registers are switched, the guest
-// runs, and the host's registers come back (KVM's vcpu_enter_guest order).
+namespace
+{
+// The guest's DR6 and DR7 live in the VMCB (APM Vol. 2 15.5.1: VMRUN loads them, #VMEXIT
+// saves them).
+struct SvmDrCpu : DrCpu {
+	SvmVcpu &vcpu;
+	VmcbSave &save;
+	void set_guest_dr6(u64 v) { save.dr6 = v; }
+	void set_guest_dr7(u64 v) { save.dr7 = v; }
+	u64 guest_dr6() { return save.dr6; }
+	u64 guest_dr7() { return save.dr7; }
+	void push(u32 flags) { vcpu.push_debug(flags); }
+};
+} // namespace
+
+// Interrupts are off: the debug registers are switched (debugreg/dr_entry.hpp, shared
+// with VMX), the guest runs, and the host's registers come back.
 void SvmVcpu::enter_guest(int cpu)
 {
-	namespace dr = debugreg;
-	const dr::Knobs k = knobs();
-	x86::HostDebugRegs host{};
-	host.dr7 = x86::read_dr<7>();
-	const u32 sdr = dr_->switch_db_regs;
-	dr::EntryPlan plan = dr::plan_entry(*dr_, dr::Vendor::Svm, host.bps_active(), k);
-	if (plan.restore_host) {
-		x86::read_db(host.db);
-		host.dr6 = x86::read_dr<6>();
-	}
-	u32 stale = 0;
-	if (plan.verify_db) {
-		u64 hw[4];
-		x86::read_db(hw);
-		for (int i = 0; i < 4; i++)
-			if (hw[i] != plan.db[i])
-				stale = DK_DR_LOAD_STALE; // someone else wrote them: reload
-	}
-	if (plan.dr7_inert || stale)
-		x86::write_dr<7>(dr::DR7_FIXED_1);
-	if (plan.load_db || stale) {
-		x86::write_db(plan.db);
-		u32 why = stale | ((sdr & dr::KVM_DEBUGREG_RELOAD) ? DK_DR_LOAD_RELOAD : 0) |
-			  ((sdr & dr::KVM_DEBUGREG_BP_ENABLED) ? DK_DR_LOAD_BP_ENABLED : 0) |
-			  ((sdr & dr::KVM_DEBUGREG_WONT_EXIT) ? DK_DR_LOAD_WONT_EXIT : 0) |
-			  (dr::guest_debugging_hw(*dr_) ? DK_DR_LOAD_GUEST_DEBUG : 0);
-		dk_trace_dr_load(vm_id_, vcpu_id_, cpu, sdr, why, plan.db, plan.dr7);
-	}
-	if (plan.write_vmcb_dr6)
-		vmcb_->save.dr6 = plan.dr6;
-	vmcb_->save.dr7 = plan.dr7;
-	dr::entered(*dr_);
-
+	SvmDrCpu hw{{vm_id_, vcpu_id_, cpu}, *this, vmcb_->save};
+	debugreg::EntrySwitch<SvmDrCpu> drs;
+	drs.enter(*dr_, debugreg::Vendor::Svm, knobs(), hw);
 	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, percpu(cpu)->host_vmsave_pa);
-	// A #DB intercept's causes are in the VMCB DR6 now; the sync below may rewrite it.
+	// A #DB intercept's causes are in the VMCB DR6 now; the sync may rewrite it.
 	exit_dr6_ = vmcb_->save.dr6;
-
-	// The guest may have written its debug registers without exits: take them back
-	// before the exit is handled, so a MOV DR exit sees current values.
-	if (dr::needs_sync(*dr_)) {
-		dr::HwDebugRegs hw;
-		x86::read_db(hw.db);
-		hw.dr6 = vmcb_->save.dr6;
-		hw.dr7 = vmcb_->save.dr7;
-		push_debug(dr::sync_dirty_debug_regs(*dr_, hw));
-		dk_trace_dr_sync(vm_id_, vcpu_id_, cpu, dr_->switch_db_regs, hw.db, hw.dr6);
-	}
-	if (plan.reset_host_dr6)
-		x86::write_dr<6>(dr::DR6_ACTIVE_LOW);
-	if (plan.restore_host)
-		host.restore(); // the host's breakpoints (ptrace, perf) work again
-	else if (plan.dr7 & dr::DR7_BP_EN_MASK)
-		x86::write_dr<7>(host.dr7); // never leave the guest's breakpoints armed
-	dr::exited(*dr_, plan);
+	drs.exit(*dr_, hw);
 }
 
 ArchExit SvmVcpu::run()

@@ -7,6 +7,7 @@
 // the host's DR7 at 0x400. DR0-DR3 and DR6 are not switched at all: the entry plan
 // loads them when the guest's values must be live, and the host's come back after
 // the exit when the host had breakpoints armed (perf, ptrace).
+#include "core/dr_cpu.hpp"
 #include "dbgkvm_glue.h"
 #include "debugreg/debugreg.hpp"
 #include "rt/x86.hpp"
@@ -43,52 +44,29 @@ void VmxVcpu::set_bp_intercept(bool on)
 	vmwrite(EXCEPTION_BITMAP, on ? bm | EXCEPTION_BP : bm & ~EXCEPTION_BP);
 }
 
-// Interrupts are off: the debug registers are switched, the guest runs, and the host's
-// registers come back (KVM's vcpu_enter_guest order).
+namespace
+{
+// VM entry loads DR7 from the VMCS and leaves DR6 alone: the guest's DR6 is the hardware
+// register while the guest owns it (SDM Vol. 3 26.3.2.1, 27.3.1).
+struct VmxDrCpu : DrCpu {
+	VmxVcpu &vcpu;
+	void set_guest_dr6(u64 v) { x86::write_dr<6>(v); }
+	void set_guest_dr7(u64 v) { vmwrite(GUEST_DR7, v); }
+	u64 guest_dr6() { return x86::read_dr<6>(); }
+	u64 guest_dr7() { return vmread(GUEST_DR7); }
+	void push(u32 flags) { vcpu.push_debug(flags); }
+};
+} // namespace
+
+// Interrupts are off: the debug registers are switched (debugreg/dr_entry.hpp, shared
+// with SVM), the guest runs, and the host's registers come back.
 int VmxVcpu::enter_guest(int cpu)
 {
-	namespace dr = debugreg;
-	const dr::Knobs k = knobs();
-	x86::HostDebugRegs host{};
-	host.dr7 = x86::read_dr<7>();
-	const u32 sdr = dr_->switch_db_regs;
-	dr::EntryPlan plan = dr::plan_entry(*dr_, dr::Vendor::Vmx, host.bps_active(), k);
-	if (plan.restore_host) {
-		x86::read_db(host.db);
-		host.dr6 = x86::read_dr<6>();
-	}
-	if (plan.dr7_inert)
-		x86::write_dr<7>(dr::DR7_FIXED_1);
-	if (plan.load_db) {
-		x86::write_db(plan.db);
-		u32 why = ((sdr & dr::KVM_DEBUGREG_RELOAD) ? DK_DR_LOAD_RELOAD : 0) |
-			  ((sdr & dr::KVM_DEBUGREG_BP_ENABLED) ? DK_DR_LOAD_BP_ENABLED : 0) |
-			  ((sdr & dr::KVM_DEBUGREG_WONT_EXIT) ? DK_DR_LOAD_WONT_EXIT : 0) |
-			  (dr::guest_debugging_hw(*dr_) ? DK_DR_LOAD_GUEST_DEBUG : 0);
-		dk_trace_dr_load(vm_id_, vcpu_id_, cpu, sdr, why, plan.db, plan.dr7);
-	}
-	if (plan.load_dr6)
-		x86::write_dr<6>(plan.dr6);
-	vmwrite(GUEST_DR7, plan.dr7);
-	dr::entered(*dr_);
-
+	VmxDrCpu hw{{vm_id_, vcpu_id_, cpu}, *this};
+	debugreg::EntrySwitch<VmxDrCpu> drs;
+	drs.enter(*dr_, debugreg::Vendor::Vmx, knobs(), hw);
 	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
-
-	// The guest may have written its debug registers without exits: take them back
-	// before the exit is handled, so a MOV DR exit sees current values.
-	if (dr::needs_sync(*dr_)) {
-		dr::HwDebugRegs hw;
-		x86::read_db(hw.db);
-		hw.dr6 = x86::read_dr<6>();
-		hw.dr7 = vmread(GUEST_DR7);
-		push_debug(dr::sync_dirty_debug_regs(*dr_, hw));
-		dk_trace_dr_sync(vm_id_, vcpu_id_, cpu, dr_->switch_db_regs, hw.db, hw.dr6);
-	}
-	if (plan.reset_host_dr6)
-		x86::write_dr<6>(dr::DR6_ACTIVE_LOW);
-	// The exit left DR7 at 0x400 (27.5.1): the host's breakpoints are armed again.
-	if (plan.restore_host)
-		host.restore();
+	drs.exit(*dr_, hw);
 	return fail;
 }
 

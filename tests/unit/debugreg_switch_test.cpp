@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "debugreg/dr_entry.hpp"
 #include "debugreg/dr_switch.hpp"
 #include "debugreg_test_util.hpp"
 
@@ -15,43 +16,57 @@ namespace
 
 using test::fresh;
 
-// One physical CPU's debug registers, and the backend steps around a VM entry/exit.
+// One physical CPU's debug registers and where a guest's DR6/DR7 live while it runs,
+// driven through the module's own entry sequence (debugreg/dr_entry.hpp).
 struct Cpu {
-	uint64_t dr[NR_DB_REGS];
-	uint64_t dr6;
-	uint64_t dr7;	    // host DR7
-	uint64_t guest_dr7; // VMCS/VMCB DR7 while the guest runs
+	uint64_t dr[NR_DB_REGS] = {};
+	uint64_t dr6 = DR6_ACTIVE_LOW; // hardware DR6 (VMX: the guest's while it owns them)
+	uint64_t dr7 = DR7_FIXED_1;    // hardware DR7: the host's
+	uint64_t vmcs_dr7 = 0;	       // VMCS GUEST_DR7 / VMCB save.dr7
+	uint64_t vmcb_dr6 = 0;	       // SVM: VMCB save.dr6
+	Vendor vendor = Vendor::Vmx;
+	uint32_t pushed = 0;
+	int loads = 0;
+	uint32_t last_why = 0;
+	EntrySwitch<Cpu> sw;
+
+	uint64_t read_dr6() { return dr6; }
+	uint64_t read_dr7() { return dr7; }
+	void write_dr6(uint64_t v) { dr6 = v; }
+	void write_dr7(uint64_t v) { dr7 = v; }
+	void read_db(uint64_t db[NR_DB_REGS])
+	{
+		for (int i = 0; i < NR_DB_REGS; i++)
+			db[i] = dr[i];
+	}
+	void write_db(const uint64_t db[NR_DB_REGS])
+	{
+		EXPECT_EQ(dr7 & DR7_BP_EN_MASK, 0u) << "DR0-3 written while DR7 is armed";
+		for (int i = 0; i < NR_DB_REGS; i++)
+			dr[i] = db[i];
+	}
+	void set_guest_dr6(uint64_t v) { (vendor == Vendor::Svm ? vmcb_dr6 : dr6) = v; }
+	void set_guest_dr7(uint64_t v) { vmcs_dr7 = v; }
+	uint64_t guest_dr6() { return vendor == Vendor::Svm ? vmcb_dr6 : dr6; }
+	uint64_t guest_dr7() { return vmcs_dr7; }
+	void push(uint32_t flags) { pushed |= flags; }
+	void trace_load(uint32_t, uint32_t why, const uint64_t *, uint64_t)
+	{
+		loads++;
+		last_why = why;
+	}
+	void trace_sync(uint32_t, const uint64_t *, uint64_t) {}
 };
 
-EntryPlan enter(State &s, Cpu &c, Vendor v, const Knobs &k, bool host_bps = false)
+EntryPlan enter(State &s, Cpu &c, Vendor v, const Knobs &k)
 {
-	const EntryPlan p = plan_entry(s, v, host_bps, k);
-	bool load = p.load_db;
-	if (p.verify_db)
-		for (int i = 0; i < NR_DB_REGS; i++)
-			load |= c.dr[i] != p.db[i];
-	if (p.dr7_inert || load)
-		c.dr7 = DR7_FIXED_1;
-	if (load)
-		for (int i = 0; i < NR_DB_REGS; i++)
-			c.dr[i] = p.db[i];
-	if (p.load_dr6 || p.write_vmcb_dr6)
-		c.dr6 = p.dr6;
-	c.guest_dr7 = p.dr7;
-	entered(s);
-	return p;
+	c.vendor = v;
+	return c.sw.enter(s, v, k, c);
 }
 
-void exit_and_sync(State &s, const Cpu &c)
+void exit_and_sync(State &s, Cpu &c)
 {
-	if (!needs_sync(s))
-		return;
-	HwDebugRegs hw{};
-	for (int i = 0; i < NR_DB_REGS; i++)
-		hw.db[i] = c.dr[i];
-	hw.dr6 = c.dr6;
-	hw.dr7 = c.guest_dr7;
-	(void)sync_dirty_debug_regs(s, hw);
+	c.sw.exit(s, c);
 }
 
 GuestCtx cpl0()
@@ -95,7 +110,8 @@ TEST(DebugregSwitch, PlanEntryTable)
 	    {"idle vmx", 0, false, Vendor::Vmx, false, false, false, false, false, guest_dr6},
 	    {"idle svm", 0, false, Vendor::Svm, false, false, false, false, true, DR6_ACTIVE_LOW},
 	    {"host bps only", 0, true, Vendor::Vmx, true, false, true, false, false, guest_dr6},
-	    {"bp enabled: lazy", B, false, Vendor::Vmx, false, true, false, false, false, guest_dr6},
+	    {"bp enabled: lazy", B, false, Vendor::Vmx, false, true, false, false, false,
+	     guest_dr6},
 	    {"reload", R, false, Vendor::Svm, true, false, true, false, true, DR6_ACTIVE_LOW},
 	    {"bp + reload", B | R, false, Vendor::Vmx, true, false, true, false, false, guest_dr6},
 	    {"wont_exit vmx", W, false, Vendor::Vmx, false, true, false, true, false, guest_dr6},
@@ -171,7 +187,7 @@ TEST(DebugregSwitch, FirstInterceptedMovDrHandsTheRegistersToTheGuest)
 	// The guest writes natively; the next exit takes everything back.
 	c.dr[0] = 0xbeef;
 	c.dr6 = 0xffff0ff1;
-	c.guest_dr7 = 0x401;
+	c.vmcs_dr7 = 0x401;
 	exit_and_sync(s, c);
 	EXPECT_EQ(s.db[0], 0xbeefu);
 	EXPECT_EQ(s.eff_db[0], 0xbeefu);
@@ -352,6 +368,115 @@ TEST(DebugregSeed2016, OtherKnobsDoNotChangeTheOutcome)
 	EXPECT_TRUE(r.reloaded);
 	EXPECT_EQ(r.a_dr0_in_hw, 0xa000u);
 }
+
+// The entry sequence is one implementation for both vendors: each of these holds on SVM
+// and on VMX.
+class EntrySwitchBothVendors : public testing::TestWithParam<Vendor>
+{
+};
+
+// Someone wrote DR0-3 between two entries without a vcpu_load (a per-CPU perf
+// breakpoint): with the guest's breakpoints live, entry finds it and reloads (STALE).
+TEST_P(EntrySwitchBothVendors, StaleRegistersAreReloaded)
+{
+	const Vendor v = GetParam();
+	const Knobs k{};
+	State s = fresh();
+	ASSERT_EQ(set_dr(s, 2, 0x2000, cpl0()).action, DrAction::Done);
+	ASSERT_EQ(set_dr(s, 7, 0x410, cpl0()).action, DrAction::Done); // L2
+	Cpu c{};
+	(void)enter(s, c, v, k);
+	exit_and_sync(s, c);
+	EXPECT_EQ(c.dr[2], 0x2000u);
+	const int loads = c.loads;
+
+	(void)enter(s, c, v, k); // nothing changed: checked, not reloaded
+	exit_and_sync(s, c);
+	EXPECT_EQ(c.loads, loads);
+
+	c.dr[2] = 0xdead; // another writer
+	const EntryPlan p = enter(s, c, v, k);
+	EXPECT_TRUE(p.verify_db);
+	EXPECT_FALSE(p.load_db);
+	EXPECT_EQ(c.dr[2], 0x2000u);
+	EXPECT_EQ(c.loads, loads + 1);
+	EXPECT_TRUE(c.last_why & DBGKVM_DR_LOAD_STALE);
+	EXPECT_EQ(c.vmcs_dr7, 0x410u);
+	exit_and_sync(s, c);
+
+	// Under the 2016 knob there is no safety net.
+	Knobs bug{};
+	bug.no_reload_on_load = true;
+	c.dr[2] = 0xdead;
+	(void)enter(s, c, v, bug);
+	EXPECT_EQ(c.dr[2], 0xdeadu);
+}
+
+// The host had a breakpoint armed (ptrace, perf): DR7 goes inert before the guest's
+// DR0-3 are loaded, and all of the host's registers come back after the exit.
+TEST_P(EntrySwitchBothVendors, HostBreakpointsComeBackAfterTheExit)
+{
+	const Vendor v = GetParam();
+	State s = fresh();
+	ASSERT_EQ(set_dr(s, 0, 0xa000, cpl0()).action, DrAction::Done);
+	Cpu c{};
+	c.dr[0] = 0x7000;
+	c.dr[3] = 0x7003;
+	c.dr6 = 0xffff0ff1;
+	c.dr7 = 0x401;
+	const EntryPlan p = enter(s, c, v, Knobs{});
+	EXPECT_TRUE(p.restore_host);
+	EXPECT_EQ(c.dr7, DR7_FIXED_1);
+	EXPECT_EQ(c.dr[0], 0xa000u);
+	exit_and_sync(s, c);
+	EXPECT_EQ(c.dr[0], 0x7000u);
+	EXPECT_EQ(c.dr[3], 0x7003u);
+	EXPECT_EQ(c.dr6, 0xffff0ff1u);
+	EXPECT_EQ(c.dr7, 0x401u);
+	EXPECT_TRUE(s.switch_db_regs & KVM_DEBUGREG_RELOAD); // the hardware lost eff_db
+}
+
+// The guest owns its registers: what it wrote natively comes back before the exit is
+// handled, from the hardware (DR0-3, VMX DR6) and from the VMCB/VMCS (SVM DR6, DR7).
+TEST_P(EntrySwitchBothVendors, ExitSyncReadsWhereEachVendorKeepsThem)
+{
+	const Vendor v = GetParam();
+	State s = fresh();
+	ASSERT_EQ(on_dr_intercept(s, 1, true, 0, cpl0()).action, DrAction::Reenter);
+	Cpu c{};
+	(void)enter(s, c, v, Knobs{});
+	c.dr[1] = 0xb000;
+	c.vmcs_dr7 = 0x404;
+	(v == Vendor::Svm ? c.vmcb_dr6 : c.dr6) = 0xffff0ff2;
+	exit_and_sync(s, c);
+	EXPECT_EQ(s.db[1], 0xb000u);
+	EXPECT_EQ(s.dr7, 0x404u);
+	EXPECT_EQ(s.dr6, 0xffff0ff2u);
+	EXPECT_TRUE(c.pushed & PUSH_DR_INTERCEPT);
+	if (v == Vendor::Vmx) {
+		EXPECT_EQ(c.dr6, DR6_ACTIVE_LOW); // no guest cause left in the host's DR6
+	}
+}
+
+// SVM: after an entry that armed the guest's breakpoints, the host's DR7 is written
+// back whatever #VMEXIT left there. VMX relies on the VM exit's DR7 = 0x400.
+TEST_P(EntrySwitchBothVendors, NoGuestEnableStaysArmedAfterTheExit)
+{
+	const Vendor v = GetParam();
+	State s = fresh();
+	ASSERT_EQ(set_dr(s, 7, 0x403, cpl0()).action, DrAction::Done);
+	Cpu c{};
+	const EntryPlan p = enter(s, c, v, Knobs{});
+	EXPECT_EQ(p.rewrite_host_dr7, v == Vendor::Svm);
+	c.dr7 = v == Vendor::Svm ? 0x403 : DR7_FIXED_1; // as the exit left it
+	exit_and_sync(s, c);
+	EXPECT_EQ(c.dr7, DR7_FIXED_1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Vendors, EntrySwitchBothVendors, testing::Values(Vendor::Svm, Vendor::Vmx),
+			 [](const testing::TestParamInfo<Vendor> &i) {
+				 return i.param == Vendor::Svm ? "Svm" : "Vmx";
+			 });
 
 } // namespace
 } // namespace dbgkvm::debugreg
