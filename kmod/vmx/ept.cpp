@@ -2,9 +2,11 @@
 #include "vmx/ept.hpp"
 #include "dbgkvm_glue.h"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
-namespace {
+namespace
+{
 constexpr unsigned LEVELS = 4;
 // EPT entry bits (SDM Vol. 3, Tables 29-1..29-6): read, write, execute (supervisor;
 // "mode-based execute control" is off), the memory type of a leaf in bits 5:3 and
@@ -67,7 +69,7 @@ Errno Ept::map(u64 gpa, u64 hpa, bool writable)
 		table = table_of(e);
 	}
 	table[(gpa >> 12) & 0x1ff] =
-		(hpa & ADDR_MASK) | EPT_R | EPT_X | (writable ? EPT_W : 0) | EPT_MT_WB | EPT_IPAT;
+	    (hpa & ADDR_MASK) | EPT_R | EPT_X | (writable ? EPT_W : 0) | EPT_MT_WB | EPT_IPAT;
 	return 0;
 }
 

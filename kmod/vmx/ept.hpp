@@ -6,9 +6,11 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
-class Ept {
+class Ept
+{
 public:
 	Errno init();
 	~Ept();

@@ -4,7 +4,8 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
 enum Field : u32 {
 	// 16-bit
@@ -102,11 +103,32 @@ enum Field : u32 {
 };
 
 // Segment registers in VMCS order (the encodings step by 2 from ES).
-enum Seg : unsigned { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
-inline constexpr u32 seg_selector(Seg s) { return GUEST_ES_SELECTOR + 2 * s; }
-inline constexpr u32 seg_limit(Seg s) { return GUEST_ES_LIMIT + 2 * s; }
-inline constexpr u32 seg_ar(Seg s) { return GUEST_ES_AR_BYTES + 2 * s; }
-inline constexpr u32 seg_base(Seg s) { return GUEST_ES_BASE + 2 * s; }
+enum Seg : unsigned {
+	SEG_ES,
+	SEG_CS,
+	SEG_SS,
+	SEG_DS,
+	SEG_FS,
+	SEG_GS,
+	SEG_LDTR,
+	SEG_TR
+};
+inline constexpr u32 seg_selector(Seg s)
+{
+	return GUEST_ES_SELECTOR + 2 * s;
+}
+inline constexpr u32 seg_limit(Seg s)
+{
+	return GUEST_ES_LIMIT + 2 * s;
+}
+inline constexpr u32 seg_ar(Seg s)
+{
+	return GUEST_ES_AR_BYTES + 2 * s;
+}
+inline constexpr u32 seg_base(Seg s)
+{
+	return GUEST_ES_BASE + 2 * s;
+}
 
 // Basic exit reasons (SDM Vol. 3, Appendix C).
 enum ExitReason : u32 {
@@ -168,7 +190,7 @@ enum IntrType : u32 {
 	INTR_TYPE_HARD_EXCEPTION = 3,
 	INTR_TYPE_SOFT_INTR = 4,
 	INTR_TYPE_PRIV_SW_EXCEPTION = 5, // ICEBP (INT1)
-	INTR_TYPE_SOFT_EXCEPTION = 6,    // INT3, INTO
+	INTR_TYPE_SOFT_EXCEPTION = 6,	 // INT3, INTO
 };
 
 // GUEST_INTERRUPTIBILITY_INFO (24.4.2).

@@ -5,20 +5,21 @@
 #include "dbgkvm_glue.h"
 #include "vmx/ept.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
 class VmxVcpu;
 
 // What the capability MSRs allow, and the controls dbgkvm runs every guest with
 // (vmx_controls.cpp).
 struct Caps {
-	u32 revision;   // IA32_VMX_BASIC[30:0]: goes into the VMXON region and each VMCS
+	u32 revision; // IA32_VMX_BASIC[30:0]: goes into the VMXON region and each VMCS
 	u32 pin, proc, proc2, exit, entry;
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-	u64 ept_vpid;   // IA32_VMX_EPT_VPID_CAP
-	bool vpid;      // "enable VPID" is on
+	u64 ept_vpid; // IA32_VMX_EPT_VPID_CAP
+	bool vpid;    // "enable VPID" is on
 	bool invept_single;
-	bool load_pat;  // entry/exit controls load and save IA32_PAT
+	bool load_pat;	     // entry/exit controls load and save IA32_PAT
 	bool ia32e_entry_ok; // "IA-32e mode guest" may be 1
 	u32 preempt_timer;   // VMX-preemption timer value, when the pin control is on
 };
@@ -47,7 +48,8 @@ u64 cr0_hw(u64 v);
 u64 cr4_mask();
 u64 cr4_hw(u64 v); // INVEPT for this EPTP (or all contexts) on this CPU
 
-class VmxVm final : public ArchVm {
+class VmxVm final : public ArchVm
+{
 public:
 	ArchVcpu *create_vcpu(unsigned int id) override;
 	Errno map(u64 gpa, u64 hpa, bool writable) override;
@@ -66,10 +68,11 @@ struct ExitInfo {
 	u32 insn_len;
 	u64 qual;
 	u64 gpa;
-	bool vmfail;   // VMLAUNCH/VMRESUME itself failed: reason is VM_INSTRUCTION_ERROR
+	bool vmfail; // VMLAUNCH/VMRESUME itself failed: reason is VM_INSTRUCTION_ERROR
 };
 
-class VmxVcpu final : public ArchVcpu {
+class VmxVcpu final : public ArchVcpu
+{
 public:
 	VmxVcpu(VmxVm &vm) : vm_(vm) {}
 	~VmxVcpu() override;
@@ -123,18 +126,18 @@ private:
 	u64 vmcs_pa_ = 0;
 	dk_fpu *fpu_ = nullptr;
 	u16 vpid_ = 0;
-	int cpu_ = -1;        // CPU where the VMCS is active, -1 after VMCLEAR
+	int cpu_ = -1;		// CPU where the VMCS is active, -1 after VMCLEAR
 	bool launched_ = false; // VMRESUME, not VMLAUNCH (the VMCS's launch state)
-	bool loaded_ = false;   // between load() and put()
+	bool loaded_ = false;	// between load() and put()
 	bool controls_set_ = false;
-	int host_cpu_ = -1;     // the per-CPU host state in the VMCS is this CPU's
+	int host_cpu_ = -1; // the per-CPU host state in the VMCS is this CPU's
 	VmxVcpu *next_ = nullptr, *prev_ = nullptr; // PerCpu::loaded
-	int flushed_cpu_ = -1;  // CPU of the last INVEPT for this vCPU
+	int flushed_cpu_ = -1;			    // CPU of the last INVEPT for this vCPU
 	unsigned long tlb_gen_ = 0;
 
-	u64 gprs_[16] = {};     // RSP lives in the VMCS
-	u64 cr2_ = 0;           // not in the VMCS: switched around entry
-	u64 cr8_ = 0;           // the virtual TPR (CR8 loads and stores exit)
+	u64 gprs_[16] = {}; // RSP lives in the VMCS
+	u64 cr2_ = 0;	    // not in the VMCS: switched around entry
+	u64 cr8_ = 0;	    // the virtual TPR (CR8 loads and stores exit)
 	// Not in the VMCS: switched around each entry (vmx_msr.cpp).
 	u64 star_ = 0, lstar_ = 0, cstar_ = 0, sfmask_ = 0, kernel_gs_base_ = 0;
 	u64 pat_ = 0x0007040600070406ULL; // when the controls cannot load IA32_PAT

@@ -4,18 +4,19 @@
 #include "dbgkvm_glue.h"
 #include "vmx/vmx.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
-namespace {
+namespace
+{
 constexpr u32 MSR_IA32_VMX_BASIC = 0x480, MSR_IA32_VMX_PINBASED_CTLS = 0x481,
 	      MSR_IA32_VMX_PROCBASED_CTLS = 0x482, MSR_IA32_VMX_EXIT_CTLS = 0x483,
 	      MSR_IA32_VMX_ENTRY_CTLS = 0x484, MSR_IA32_VMX_MISC = 0x485,
-	      MSR_IA32_VMX_CR0_FIXED0 = 0x486,
-	      MSR_IA32_VMX_CR0_FIXED1 = 0x487, MSR_IA32_VMX_CR4_FIXED0 = 0x488,
-	      MSR_IA32_VMX_CR4_FIXED1 = 0x489, MSR_IA32_VMX_PROCBASED_CTLS2 = 0x48b,
-	      MSR_IA32_VMX_EPT_VPID_CAP = 0x48c, MSR_IA32_VMX_TRUE_PINBASED_CTLS = 0x48d,
-	      MSR_IA32_VMX_TRUE_PROCBASED_CTLS = 0x48e, MSR_IA32_VMX_TRUE_EXIT_CTLS = 0x48f,
-	      MSR_IA32_VMX_TRUE_ENTRY_CTLS = 0x490;
+	      MSR_IA32_VMX_CR0_FIXED0 = 0x486, MSR_IA32_VMX_CR0_FIXED1 = 0x487,
+	      MSR_IA32_VMX_CR4_FIXED0 = 0x488, MSR_IA32_VMX_CR4_FIXED1 = 0x489,
+	      MSR_IA32_VMX_PROCBASED_CTLS2 = 0x48b, MSR_IA32_VMX_EPT_VPID_CAP = 0x48c,
+	      MSR_IA32_VMX_TRUE_PINBASED_CTLS = 0x48d, MSR_IA32_VMX_TRUE_PROCBASED_CTLS = 0x48e,
+	      MSR_IA32_VMX_TRUE_EXIT_CTLS = 0x48f, MSR_IA32_VMX_TRUE_ENTRY_CTLS = 0x490;
 
 // Pin-based (25.6.1).
 constexpr u32 PIN_EXT_INTR = bit(0), PIN_NMI = bit(3), PIN_PREEMPT_TIMER = bit(6);
@@ -24,8 +25,8 @@ constexpr u32 PROC_TSC_OFFSET = bit(3), PROC_HLT = bit(7), PROC_MWAIT = bit(10),
 	      PROC_CR8_LOAD = bit(19), PROC_CR8_STORE = bit(20), PROC_MOV_DR = bit(23),
 	      PROC_UNCOND_IO = bit(24), PROC_MONITOR = bit(29), PROC_SECONDARY = u32(bit(31));
 // Secondary processor-based (25.6.2).
-constexpr u32 PROC2_EPT = bit(1), PROC2_RDTSCP = bit(3), PROC2_VPID = bit(5),
-	      PROC2_WBINVD = bit(6), PROC2_UNRESTRICTED = bit(7);
+constexpr u32 PROC2_EPT = bit(1), PROC2_RDTSCP = bit(3), PROC2_VPID = bit(5), PROC2_WBINVD = bit(6),
+	      PROC2_UNRESTRICTED = bit(7);
 // VM-exit (25.7.1).
 constexpr u32 EXIT_SAVE_DEBUG = bit(2), EXIT_HOST_64 = bit(9), EXIT_SAVE_PAT = bit(18),
 	      EXIT_LOAD_PAT = bit(19), EXIT_SAVE_EFER = bit(20), EXIT_LOAD_EFER = bit(21);
@@ -89,9 +90,8 @@ Errno read_caps(Caps *out)
 			 PIN_EXT_INTR | PIN_NMI | PIN_PREEMPT_TIMER, PIN_EXT_INTR | PIN_NMI, &c.pin,
 			 "pin-based");
 	ok = ok && adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
-			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_CR8_LOAD |
-				  PROC_CR8_STORE | PROC_MOV_DR | PROC_UNCOND_IO | PROC_MONITOR |
-				  PROC_SECONDARY,
+			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_CR8_LOAD | PROC_CR8_STORE |
+			      PROC_MOV_DR | PROC_UNCOND_IO | PROC_MONITOR | PROC_SECONDARY,
 			  PROC_HLT | PROC_MOV_DR | PROC_UNCOND_IO | PROC_SECONDARY, &c.proc,
 			  "processor-based");
 	if (!ok)
@@ -102,22 +102,23 @@ Errno read_caps(Caps *out)
 	u64 p2 = 0;
 	dk_rdmsr_safe(MSR_IA32_VMX_PROCBASED_CTLS2, &p2);
 	if (!(p2 >> 32 & PROC2_UNRESTRICTED)) {
-		dk_log_warn("VMX without unrestricted guest is not supported (real-mode guests need it)\n");
+		dk_log_warn(
+		    "VMX without unrestricted guest is not supported (real-mode guests need it)\n");
 		return -DK_ENODEV;
 	}
 	if (!(p2 >> 32 & PROC2_EPT)) {
 		dk_log_warn("VMX without EPT is not supported\n");
 		return -DK_ENODEV;
 	}
-	if (!adjust(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_EPT | PROC2_RDTSCP | PROC2_VPID |
-						  PROC2_WBINVD | PROC2_UNRESTRICTED,
+	if (!adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
+		    PROC2_EPT | PROC2_RDTSCP | PROC2_VPID | PROC2_WBINVD | PROC2_UNRESTRICTED,
 		    PROC2_EPT | PROC2_UNRESTRICTED, &c.proc2, "secondary"))
 		return -DK_ENODEV;
 	c.vpid = c.proc2 & PROC2_VPID;
 
 	if (!adjust(tru ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
 		    EXIT_SAVE_DEBUG | EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
-			    EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+			EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 		    EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER, &c.exit, "VM-exit"))
 		return -DK_ENODEV;
 	c.exit &= ~u32(bit(15)); // "acknowledge interrupt on exit" 0: the IRQ stays pending
@@ -129,15 +130,16 @@ Errno read_caps(Caps *out)
 		    "VM-entry"))
 		return -DK_ENODEV;
 	c.entry &= ~ENTRY_IA32E; // follows the guest's EFER.LMA (VmxVcpu::set_efer)
-	c.load_pat = (c.entry & ENTRY_LOAD_PAT) && (c.exit & EXIT_LOAD_PAT) &&
-		     (c.exit & EXIT_SAVE_PAT);
+	c.load_pat =
+	    (c.entry & ENTRY_LOAD_PAT) && (c.exit & EXIT_LOAD_PAT) && (c.exit & EXIT_SAVE_PAT);
 	if (!c.load_pat) {
 		c.entry &= ~ENTRY_LOAD_PAT;
 		c.exit &= ~(EXIT_LOAD_PAT | EXIT_SAVE_PAT);
 	}
 
 	dk_rdmsr_safe(MSR_IA32_VMX_EPT_VPID_CAP, &c.ept_vpid);
-	if ((c.ept_vpid & (EPT_WALK_4 | EPT_WB | EPT_INVEPT)) != (EPT_WALK_4 | EPT_WB | EPT_INVEPT) ||
+	if ((c.ept_vpid & (EPT_WALK_4 | EPT_WB | EPT_INVEPT)) !=
+		(EPT_WALK_4 | EPT_WB | EPT_INVEPT) ||
 	    !(c.ept_vpid & (EPT_INVEPT_SINGLE | EPT_INVEPT_ALL))) {
 		dk_log_warn("VMX: EPT lacks 4-level walks, write-back tables or INVEPT\n");
 		return -DK_ENODEV;

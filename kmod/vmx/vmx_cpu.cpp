@@ -5,9 +5,11 @@
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
-namespace {
+namespace
+{
 constexpr u32 MSR_IA32_FEATURE_CONTROL = 0x3a;
 constexpr u64 FEATURE_CONTROL_LOCKED = bit(0), FEATURE_CONTROL_VMXON_OUTSIDE_SMX = bit(2);
 constexpr u32 MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083,
@@ -55,8 +57,9 @@ Errno cpu_online(unsigned cpu)
 	u64 fc = 0;
 	if (dk_rdmsr_safe(MSR_IA32_FEATURE_CONTROL, &fc) || !(fc & FEATURE_CONTROL_LOCKED) ||
 	    !(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX)) {
-		dk_log_warn("VMX is disabled by the firmware on CPU %u (IA32_FEATURE_CONTROL 0x%llx)\n",
-			    cpu, static_cast<unsigned long long>(fc));
+		dk_log_warn(
+		    "VMX is disabled by the firmware on CPU %u (IA32_FEATURE_CONTROL 0x%llx)\n",
+		    cpu, static_cast<unsigned long long>(fc));
 		return -DK_EIO;
 	}
 	if (!pc.vmxon) {
@@ -67,8 +70,9 @@ Errno cpu_online(unsigned cpu)
 	*static_cast<u32 *>(pc.vmxon) = caps().revision;
 	if (dk_vmx_cr4_enable()) {
 		// Someone else (kvm_intel, VirtualBox...) is in VMX operation: do not share it.
-		dk_log_warn("VMX is already enabled on CPU %u (CR4.VMXE): another hypervisor is using it\n",
-			    cpu);
+		dk_log_warn(
+		    "VMX is already enabled on CPU %u (CR4.VMXE): another hypervisor is using it\n",
+		    cpu);
 		return -DK_EBUSY;
 	}
 	if (!vmxon(pc.vmxon_pa)) {
@@ -149,10 +153,10 @@ void flush_ept(u64 eptp)
 
 } // namespace dbgkvm::vmx
 
-namespace dbgkvm {
+namespace dbgkvm
+{
 extern const Backend vmx_backend;
 const Backend vmx_backend = {
-	"Intel VMX",       vmx::probe,     vmx::cpu_online, vmx::cpu_offline,
-	vmx::create_vm,    vmx::backend_exit,
+    "Intel VMX", vmx::probe, vmx::cpu_online, vmx::cpu_offline, vmx::create_vm, vmx::backend_exit,
 };
 } // namespace dbgkvm

@@ -15,9 +15,11 @@
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
-namespace {
+namespace
+{
 constexpr u32 PROC_MOV_DR = bit(23);
 constexpr u32 EXCEPTION_BP = bit(3);
 } // namespace
@@ -31,8 +33,8 @@ void VmxVcpu::push_debug(u32 push)
 	// the guest owns the registers (EntryPlan::load_dr6); the VMCS has no DR6.
 	if (push & dr::PUSH_DR_INTERCEPT) {
 		u32 proc = u32(vmread(CPU_BASED_VM_EXEC_CONTROL));
-		u32 want = dr::should_intercept_dr_access(*dr_) ? proc | PROC_MOV_DR
-								 : proc & ~PROC_MOV_DR;
+		u32 want =
+		    dr::should_intercept_dr_access(*dr_) ? proc | PROC_MOV_DR : proc & ~PROC_MOV_DR;
 		if (want != proc)
 			vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
 	}

@@ -7,9 +7,11 @@
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
-namespace {
+namespace
+{
 constexpr u64 RFLAGS_RF = bit(16);
 constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_AC = 17;
 
@@ -190,7 +192,8 @@ ArchExit VmxVcpu::handle_cr(const ExitInfo &x)
 			// Only the read shadow differs: make it the new value and let the guest
 			// run the instruction again. It then does not exit, and the processor
 			// does the rest itself (PE/PG, EFER.LMA, PDPTEs...). NE stays 1 inside.
-			if (v >> 32 || ((v & bit(31)) && !(v & 1)) || ((v & bit(29)) && !(v & bit(30)))) {
+			if (v >> 32 || ((v & bit(31)) && !(v & 1)) ||
+			    ((v & bit(29)) && !(v & bit(30)))) {
 				queue_exception(VEC_GP, true, 0);
 				return cont(x.reason);
 			}

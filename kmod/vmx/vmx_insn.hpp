@@ -5,7 +5,8 @@
 #pragma once
 #include "rt/types.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
 inline bool vmxon(u64 pa)
 {

@@ -20,29 +20,58 @@
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
 using namespace msr;
-
 
 Errno VmxVcpu::get_msr(u32 index, u64 *val)
 {
 	switch (index) {
-	case EFER: *val = vmread(GUEST_IA32_EFER); return 0;
-	case STAR: *val = star_; return 0;
-	case LSTAR: *val = lstar_; return 0;
-	case CSTAR: *val = cstar_; return 0;
-	case SFMASK: *val = sfmask_; return 0;
-	case FS_BASE: *val = vmread(seg_base(SEG_FS)); return 0;
-	case GS_BASE: *val = vmread(seg_base(SEG_GS)); return 0;
-	case KERNEL_GS_BASE: *val = kernel_gs_base_; return 0;
-	case SYSENTER_CS: *val = vmread(GUEST_SYSENTER_CS); return 0;
-	case SYSENTER_ESP: *val = vmread(GUEST_SYSENTER_ESP); return 0;
-	case SYSENTER_EIP: *val = vmread(GUEST_SYSENTER_EIP); return 0;
-	case PAT: *val = caps().load_pat ? vmread(GUEST_IA32_PAT) : pat_; return 0;
-	case DEBUGCTL: *val = vmread(GUEST_IA32_DEBUGCTL); return 0;
-	case TSC: *val = rdtsc() + vmread(TSC_OFFSET); return 0;
-	default: return -DK_ENOENT;
+	case EFER:
+		*val = vmread(GUEST_IA32_EFER);
+		return 0;
+	case STAR:
+		*val = star_;
+		return 0;
+	case LSTAR:
+		*val = lstar_;
+		return 0;
+	case CSTAR:
+		*val = cstar_;
+		return 0;
+	case SFMASK:
+		*val = sfmask_;
+		return 0;
+	case FS_BASE:
+		*val = vmread(seg_base(SEG_FS));
+		return 0;
+	case GS_BASE:
+		*val = vmread(seg_base(SEG_GS));
+		return 0;
+	case KERNEL_GS_BASE:
+		*val = kernel_gs_base_;
+		return 0;
+	case SYSENTER_CS:
+		*val = vmread(GUEST_SYSENTER_CS);
+		return 0;
+	case SYSENTER_ESP:
+		*val = vmread(GUEST_SYSENTER_ESP);
+		return 0;
+	case SYSENTER_EIP:
+		*val = vmread(GUEST_SYSENTER_EIP);
+		return 0;
+	case PAT:
+		*val = caps().load_pat ? vmread(GUEST_IA32_PAT) : pat_;
+		return 0;
+	case DEBUGCTL:
+		*val = vmread(GUEST_IA32_DEBUGCTL);
+		return 0;
+	case TSC:
+		*val = rdtsc() + vmread(TSC_OFFSET);
+		return 0;
+	default:
+		return -DK_ENOENT;
 	}
 }
 
@@ -59,8 +88,12 @@ Errno VmxVcpu::set_msr(u32 index, u64 v)
 		set_efer((v & ~EFER_LMA) | (efer & EFER_LMA));
 		return 0;
 	}
-	case STAR: star_ = v; return 0;
-	case SFMASK: sfmask_ = v & 0xffffffff; return 0;
+	case STAR:
+		star_ = v;
+		return 0;
+	case SFMASK:
+		sfmask_ = v & 0xffffffff;
+		return 0;
 	case LSTAR:
 	case CSTAR:
 	case FS_BASE:
@@ -70,15 +103,24 @@ Errno VmxVcpu::set_msr(u32 index, u64 v)
 	case SYSENTER_EIP:
 		if (!canonical(v))
 			return -DK_EINVAL;
-		if (index == LSTAR) lstar_ = v;
-		else if (index == CSTAR) cstar_ = v;
-		else if (index == FS_BASE) vmwrite(seg_base(SEG_FS), v);
-		else if (index == GS_BASE) vmwrite(seg_base(SEG_GS), v);
-		else if (index == KERNEL_GS_BASE) kernel_gs_base_ = v;
-		else if (index == SYSENTER_ESP) vmwrite(GUEST_SYSENTER_ESP, v);
-		else vmwrite(GUEST_SYSENTER_EIP, v);
+		if (index == LSTAR)
+			lstar_ = v;
+		else if (index == CSTAR)
+			cstar_ = v;
+		else if (index == FS_BASE)
+			vmwrite(seg_base(SEG_FS), v);
+		else if (index == GS_BASE)
+			vmwrite(seg_base(SEG_GS), v);
+		else if (index == KERNEL_GS_BASE)
+			kernel_gs_base_ = v;
+		else if (index == SYSENTER_ESP)
+			vmwrite(GUEST_SYSENTER_ESP, v);
+		else
+			vmwrite(GUEST_SYSENTER_EIP, v);
 		return 0;
-	case SYSENTER_CS: vmwrite(GUEST_SYSENTER_CS, v & 0xffff); return 0;
+	case SYSENTER_CS:
+		vmwrite(GUEST_SYSENTER_CS, v & 0xffff);
+		return 0;
 	case PAT:
 		if (!pat_valid(v))
 			return -DK_EINVAL;
@@ -88,8 +130,11 @@ Errno VmxVcpu::set_msr(u32 index, u64 v)
 		return 0;
 	case DEBUGCTL:
 		return v ? -DK_EINVAL : 0; // no branch tracing for guests yet
-	case TSC: vmwrite(TSC_OFFSET, v - rdtsc()); return 0;
-	default: return -DK_ENOENT;
+	case TSC:
+		vmwrite(TSC_OFFSET, v - rdtsc());
+		return 0;
+	default:
+		return -DK_ENOENT;
 	}
 }
 

@@ -7,16 +7,17 @@
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
 
-namespace dbgkvm::vmx {
+namespace dbgkvm::vmx
+{
 
-namespace {
+namespace
+{
 constexpr u64 CR0_PE = bit(0), CR0_NW = bit(29), CR0_CD = bit(30), CR0_PG = bit(31);
 constexpr u64 EFER_LMA = bit(10);
 constexpr u32 ENTRY_IA32E = bit(9);
 constexpr u32 MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
-	      MSR_PAT = 0x277, MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081,
-	      MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_SFMASK = 0xc0000084,
-	      MSR_KERNEL_GS_BASE = 0xc0000102;
+	      MSR_PAT = 0x277, MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082,
+	      MSR_CSTAR = 0xc0000083, MSR_SFMASK = 0xc0000084, MSR_KERNEL_GS_BASE = 0xc0000102;
 constexpr u32 EXCEPTION_BITMAP_BITS = bit(1) | bit(17); // #DB (CVE-2015-8104), #AC (CVE-2015-5307)
 
 } // namespace
@@ -48,7 +49,8 @@ u64 cr4_hw(u64 v)
 	return (v | caps().cr4_fixed0) & caps().cr4_fixed1;
 }
 
-namespace {
+namespace
+{
 u64 read_cr2()
 {
 	u64 v;
