@@ -91,7 +91,17 @@ ring_times+=("test binaries, BPF checks, kernel images: $((SECONDS - t0)) s")
 # a test is judged there by agreement: a failure counts only if kvm_intel passes it.
 BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexist_test
 BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test
+QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
+# Fault injection: each knob re-creates one historical bug, and exactly these tests must
+# fail under it.
 KNOB_TESTS=debug_test,guestdr_test,dr_switch_test,emul_debug_test
+KNOBS=(no_reload_on_load svm_clobber_guest_dr6 skip_code_bp_check single_cause_on_coincident)
+declare -A KNOB_CATCHES=(
+	[no_reload_on_load]=seed000_vcpus_sharing_one_cpu_keep_their_breakpoints,seed003_ptrace_breakpoint_next_to_vcpus_on_one_cpu
+	[svm_clobber_guest_dr6]=seed001_debug_exits_keep_guest_dr6_and_do_not_accumulate
+	[skip_code_bp_check]=seed004_emul_guest_code_bp_checked_under_userspace_hw_bp
+	[single_cause_on_coincident]=seed002_emul_single_step_and_code_bp_coincide
+)
 
 # job NAME VM KERNEL TARGET [vmtest.sh options]: one machine run, logged to
 # build/check/NAME.log, its console under build/vmtest/NAME.
@@ -110,12 +120,10 @@ JOBS=(
 	"bochs-vmx-6.12-kvm bochs-vmx 6.12 kvm --only $BOCHS_TESTS --timeout 2400"
 	"bochs-vmx-6.12-dbgkvm bochs-vmx 6.12 dbgkvm --only $BOCHS_TESTS --timeout 2400"
 )
-for k in 6.1 6.12; do
-	for target in dbgkvm kvm; do
-		JOBS+=("qemu-svm-$k-$target qemu-svm $k $target")
-	done
+for r in "${QEMU_RUNS[@]}"; do
+	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-}")
 done
-for knob in no_reload_on_load svm_clobber_guest_dr6 skip_code_bp_check single_cause_on_coincident; do
+for knob in "${KNOBS[@]}"; do
 	JOBS+=("knob-$knob qemu-svm 6.1 dbgkvm --only $KNOB_TESTS --append dbgkvm.$knob=1")
 done
 
@@ -134,7 +142,7 @@ for j in "${JOBS[@]}"; do
 	running=$((running + 1))
 done
 wait
-echo "# machine runs took $((SECONDS - t_machines)) s"
+t_machines=$((SECONDS - t_machines))
 
 status_of() { cut -d' ' -f1 "$OUT/$1.status" 2>/dev/null || echo 125; }
 time_of() { cut -d' ' -f2 "$OUT/$1.status" 2>/dev/null || echo 0; }
@@ -159,11 +167,9 @@ judge_qemu() {
 	fi
 }
 t_qemu=0
-for k in 6.1 6.12; do
-	for target in dbgkvm kvm; do
-		judge_qemu "qemu-svm-$k-$target"
-		t_qemu=$((t_qemu + $(time_of "qemu-svm-$k-$target")))
-	done
+for r in "${QEMU_RUNS[@]}"; do
+	judge_qemu "qemu-svm-$r"
+	t_qemu=$((t_qemu + $(time_of "qemu-svm-$r")))
 done
 ring_times+=("qemu-svm (AMD SVM), 4 runs: $t_qemu s of machine time")
 
@@ -196,10 +202,9 @@ else
 fi
 ring_times+=("bochs-vmx (Intel VMX), 2 runs: $(($(time_of bochs-vmx-6.12-kvm) + $(time_of bochs-vmx-6.12-dbgkvm))) s of machine time")
 
-# Fault injection: each knob re-creates one historical bug; the run passes when exactly
-# the tests written for that bug fail (and the knob's warning line was printed).
+# A knob's run passes when exactly its tests fail (and its warning line was printed).
 judge_knob() {
-	local knob=$1 expect=$2 name="knob-$1"
+	local knob=$1 expect=${KNOB_CATCHES[$1]} name="knob-$1"
 	local failed_tests
 	failed_tests=$(sed -n -E 's/^[a-z_]+: not ok [0-9]+ - ([A-Za-z0-9_]+).*/\1/p' "$OUT/$name.log" |
 		sort | paste -sd, -)
@@ -211,17 +216,13 @@ judge_knob() {
 		fail "$name: expected exactly $expect to fail, got '${failed_tests:-nothing}'"
 	fi
 }
-judge_knob no_reload_on_load \
-	seed000_vcpus_sharing_one_cpu_keep_their_breakpoints,seed003_ptrace_breakpoint_next_to_vcpus_on_one_cpu
-judge_knob svm_clobber_guest_dr6 seed001_debug_exits_keep_guest_dr6_and_do_not_accumulate
-judge_knob skip_code_bp_check seed004_emul_guest_code_bp_checked_under_userspace_hw_bp
-judge_knob single_cause_on_coincident seed002_emul_single_step_and_code_bp_coincide
 t_knobs=0
-for n in no_reload_on_load svm_clobber_guest_dr6 skip_code_bp_check single_cause_on_coincident; do
-	t_knobs=$((t_knobs + $(time_of "knob-$n")))
+for knob in "${KNOBS[@]}"; do
+	judge_knob "$knob"
+	t_knobs=$((t_knobs + $(time_of "knob-$knob")))
 done
 ring_times+=("fault injection, 4 runs: $t_knobs s of machine time")
-ring_times+=("machine runs, $slots at a time: $((SECONDS - t_machines)) s")
+ring_times+=("machine runs, $slots at a time: $t_machines s")
 
 echo "# time per ring:"
 for r in "${ring_times[@]}"; do
