@@ -4,8 +4,7 @@
 # qemu-svm machine with Debian's kvm_amd as the hypervisor and runs migrate_test (a vCPU
 # thread moved between the two CPUs 4,000 times) RUNS times (default 10) under MTTCG, and
 # RUNS times with thread=single, then prints how many runs of each failed. Under MTTCG some
-# runs end in KVM_EXIT_SHUTDOWN (a triple fault) or hang until the test's timeout; with
-# thread=single none do.
+# runs end in KVM_EXIT_SHUTDOWN (a triple fault); with thread=single none do.
 # Needs `make setup` and `make testbins`. Exit status: 0 when it reproduced (MTTCG failed
 # at least once, thread=single never), 1 otherwise.
 set -uo pipefail
