@@ -57,18 +57,18 @@ enum class ExitKind : u8 {
 
 struct ArchExit {
 	ExitKind kind;
-	u64 code;		   // the hardware's exit code / reason
-	u64 gpa;		   // NptFault
-	u64 error;		   // NptFault: error code bits (vendor-neutral: see NptError)
-	u64 next_rip;		   // Io, Hlt, Cpuid, Rdmsr, Wrmsr, Skip: when next_rip_valid
-	bool next_rip_valid;	   // else the core decodes the instruction for its length
-	u16 port;		   // Io
-	u8 size;		   // Io: 1, 2 or 4
-	bool in;		   // Io
-	u32 suberror;		   // Unhandled: KVM_INTERNAL_ERROR_*
-	u8 dr;			   // MovDr: the debug register number
-	bool dr_write;		   // MovDr: MOV to DRn
-	u8 gpr;			   // MovDr: the general-purpose register, or NO_GPR
+	u64 code;	     // the hardware's exit code / reason
+	u64 gpa;	     // NptFault
+	u64 error;	     // NptFault: error code bits (vendor-neutral: see NptError)
+	u64 next_rip;	     // Io, Hlt, Cpuid, Rdmsr, Wrmsr, Skip: when next_rip_valid
+	bool next_rip_valid; // else the core decodes the instruction for its length
+	u16 port;	     // Io
+	u8 size;	     // Io: 1, 2 or 4
+	bool in;	     // Io
+	u32 suberror;	     // Unhandled: KVM_INTERNAL_ERROR_*
+	u8 dr;		     // MovDr: the debug register number
+	bool dr_write;	     // MovDr: MOV to DRn
+	u8 gpr;		     // MovDr: the general-purpose register, or NO_GPR
 	// NptFault: the saved RFLAGS.RF = 1 is the exit's, not the guest's (VMX saves RF = 1
 	// after a fault-like exit such as an EPT violation, SDM Vol. 3 27.3.3).
 	bool rf_after_fault;
@@ -87,9 +87,9 @@ class ArchVcpu
 {
 public:
 	virtual ~ArchVcpu() = default;
-	// The debug-register model (owned by the core's Vcpu). The backend applies its entry
-	// plan and exit sync inside run(), where preemption and interrupts are off, and asks
-	// it what an intercepted #DB means.
+	// The debug-register model (owned by the core's Vcpu, which applies the entry plan
+	// and the exit sync around world_switch). The backend reads it in push_debug and
+	// asks it what an intercepted #DB means.
 	void attach(debugreg::State *s, unsigned vm_id, unsigned vcpu_id)
 	{
 		dr_ = s;
@@ -110,8 +110,27 @@ public:
 	virtual void set_reg(Reg r, u64 v) = 0;
 	virtual void get_sregs(kvm_sregs &s) = 0;
 	virtual void set_sregs(const kvm_sregs &s) = 0; // already validated by the core
-	// Enter the guest once. Runs with preemption enabled; disables what it must.
-	virtual ArchExit run() = 0;
+
+	// One guest entry. The core drives it (core/entry.cpp, KVM's vcpu_enter_guest):
+	// preemption off, prepare_entry, interrupts off, the guest FPU and debug registers,
+	// world_switch, the debug registers back, interrupts on, complete_exit.
+	// prepare_entry: this CPU's TLB flush and ASID/VPID, the event to inject, host state
+	// that changes per entry. Interrupts are off. false: the vCPU cannot enter on this
+	// CPU (VMX: its VMCS is not current here); nothing was changed.
+	virtual bool prepare_entry(int cpu) = 0;
+	// VMRUN or VMLAUNCH/VMRESUME, and the state that must be switched right around it
+	// (VMX: CR2, the SYSCALL MSRs). Interrupts are off; the exit information is read here.
+	virtual void world_switch() = 0;
+	// Interrupts are on again: what the exit means.
+	virtual ArchExit complete_exit() = 0;
+	// Where the guest's DR6 and DR7 live across the world switch (SVM: the VMCB; VMX:
+	// DR6 is the physical register, DR7 the VMCS). Called with interrupts off.
+	virtual void set_guest_dr6(u64 v) = 0;
+	virtual void set_guest_dr7(u64 v) = 0;
+	virtual u64 guest_dr6() = 0;
+	virtual u64 guest_dr7() = 0;
+	debugreg::Vendor vendor() const { return vendor_; }
+
 	virtual void queue_exception(u8 vector, bool has_error, u32 error) = 0;
 	// MSRs the backend keeps in its control structure. -DK_ENOENT: not the backend's.
 	virtual Errno get_msr(u32 index, u64 *val) = 0;
@@ -120,6 +139,8 @@ public:
 	virtual void reset() = 0;
 
 protected:
+	explicit ArchVcpu(debugreg::Vendor v) : vendor_(v) {}
+	const debugreg::Vendor vendor_;
 	debugreg::State *dr_ = nullptr;
 	unsigned vm_id_ = 0, vcpu_id_ = 0; // for the tracepoints
 };

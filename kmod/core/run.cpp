@@ -280,6 +280,8 @@ int Vcpu::handle_exit(const ArchExit &e)
 	return internal_error(KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, e.code, 0);
 }
 
+// KVM_RUN. The guest's FPU state is the thread's from here until it returns (KVM's
+// kvm_load_guest_fpu/kvm_put_guest_fpu): swapped once per call, not once per entry.
 Errno Vcpu::run()
 {
 	// No KVM_CAP_SYNC_REGS: the fields must be clear.
@@ -291,6 +293,15 @@ Errno Vcpu::run()
 	// As KVM: -EINTR at once, exit_reason left as it was.
 	if (__atomic_load_n(&run_->immediate_exit, __ATOMIC_RELAXED))
 		return -DK_EINTR;
+	dk_guest_fpu_enter(fpu_);
+	int r = run_loop();
+	dk_guest_fpu_exit(fpu_);
+	return r;
+}
+
+// Enter the guest until an exit needs user space (0), or an error (< 0).
+int Vcpu::run_loop()
+{
 	for (;;) {
 		if (dk_signal_pending()) {
 			run_->exit_reason = KVM_EXIT_INTR;
@@ -298,7 +309,7 @@ Errno Vcpu::run()
 		}
 		dk_cond_resched();
 		vm_.slots_read_lock();
-		ArchExit e = arch_->run();
+		ArchExit e = enter_guest();
 		int h = handle_exit(e);
 		vm_.slots_read_unlock();
 		if (h <= 0)

@@ -17,7 +17,8 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 	u64 pa;
 	v->run_ = static_cast<kvm_run *>(dk_alloc_pages(0, &pa));
 	v->pio_page_ = dk_alloc_pages(0, &pa);
-	v->arch_ = v->run_ && v->pio_page_ ? arch_vm.create_vcpu(id) : nullptr;
+	v->fpu_ = dk_guest_fpu_new();
+	v->arch_ = v->run_ && v->pio_page_ && v->fpu_ ? arch_vm.create_vcpu(id) : nullptr;
 	if (!v->arch_) {
 		delete v;
 		return -DK_ENOMEM;
@@ -33,6 +34,7 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 Vcpu::~Vcpu()
 {
 	delete arch_;
+	dk_guest_fpu_delete(fpu_);
 	dk_free_pages(run_, 0);
 	dk_free_pages(pio_page_, 0);
 }

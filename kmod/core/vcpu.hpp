@@ -5,6 +5,8 @@
 #include "debugreg/dr_rules.hpp"
 #include "emulate/decode.hpp"
 
+struct dk_guest_fpu;
+
 namespace dbgkvm
 {
 class Vm;
@@ -42,6 +44,8 @@ public:
 private:
 	Vcpu(Vm &vm, unsigned int id) : vm_(vm), id_(id) {}
 	Errno run();
+	int run_loop();
+	ArchExit enter_guest(); // core/entry.cpp
 	int complete_pending();
 	// Each handler returns 1 to re-enter the guest, 0 to return to user space with
 	// run_->exit_reason filled, or a negative errno.
@@ -74,6 +78,7 @@ private:
 	Vm &vm_;
 	unsigned int id_;
 	ArchVcpu *arch_ = nullptr;
+	dk_guest_fpu *fpu_ = nullptr; // the guest's FPU state (the kernel's fpu_guest)
 	debugreg::State dr_ = {};
 	u64 code_db_rip_ = ~u64{0}; // linear RIP whose code #DB the guest was just given
 	kvm_run *run_ = nullptr;

@@ -161,6 +161,12 @@ R decode_0f(Cursor &c, Insn &in)
 	in.opcode = b;
 	const bool lm = in.mode == CpuMode::Long64;
 	switch (b) {
+	case 0x08:
+		in.op = Op::Invd;
+		return R::Ok;
+	case 0x09:
+		in.op = Op::Wbinvd;
+		return R::Ok;
 	case 0x0b:
 		in.op = Op::Ud2;
 		return R::Ok;

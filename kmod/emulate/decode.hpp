@@ -114,6 +114,8 @@ enum class Op : uint8_t {
 	Cpuid,	   // 0F A2
 	Rdmsr,	   // 0F 32
 	Wrmsr,	   // 0F 30
+	Invd,	   // 0F 08
+	Wbinvd,	   // 0F 09
 	In,	   // E4, E5, EC, ED
 	Out,	   // E6, E7, EE, EF
 	Ins,	   // 6C, 6D

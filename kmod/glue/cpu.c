@@ -10,6 +10,8 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/preempt.h>
+#include <linux/lockdep.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <asm/fpu/api.h>
 #include <asm/cpufeature.h>
@@ -57,82 +59,61 @@ int dk_wrmsr_safe(dk_u32 msr, dk_u64 val)
 }
 
 /*
- * Guest FPU state. kernel_fpu_begin() saves the VMM thread's user FPU state (restored
- * on return to user space) and keeps kernel-mode FPU users (softirqs) off the
- * registers; we then XRSTOR the guest's state, run the guest, and XSAVE it back.
- * Components: x87, SSE, AVX and AVX-512 only. PKRU is left alone (it gates the
- * kernel's own user-memory accesses) and XFD-controlled components (AMX) are never
- * touched (XRSTOR of an armed XFD component would #NM in the kernel).
+ * Guest FPU state, as KVM keeps it (x86.c kvm_load_guest_fpu/kvm_put_guest_fpu, with
+ * the kernel's fpu_guest API, exported GPL on 6.1 and 6.12):
+ *  - KVM_RUN swaps the task's fpstate for the guest's once (dk_guest_fpu_enter) and
+ *    back once before it returns (dk_guest_fpu_exit). In between, the guest's x87/SSE/
+ *    AVX state is the VMM thread's own FPU state: a context switch saves it into the
+ *    guest fpstate and the return path restores it, so preemption stays enabled
+ *    between entries.
+ *  - Before each entry, with interrupts off, the registers are reloaded if the kernel
+ *    used them meanwhile (TIF_NEED_FPU_LOAD: a softirq's kernel_fpu_begin, a context
+ *    switch): dk_guest_fpu_reload.
+ * PKRU is not in the swapped set (XFEATURE_MASK_FPSTATE excludes it); XFD is the
+ * guest fpstate's (0, with no dynamic features permitted), written by the kernel.
  */
-#define DK_XFEATURES 0xe7ULL /* x87 | SSE | AVX | opmask | ZMM_Hi256 | Hi16_ZMM */
-
-struct dk_fpu {
-	u64 mask;
-	u8 *area; /* 64-byte aligned */
-	void *raw;
+struct dk_guest_fpu {
+	struct fpu_guest gfpu;
 };
 
-static bool dk_has_xsave;
-
-struct dk_fpu *dk_fpu_new(void)
+struct dk_guest_fpu *dk_guest_fpu_new(void)
 {
-	struct dk_fpu *f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
-	unsigned int size = 512 + 64, eax, ebx, ecx, edx;
+	struct dk_guest_fpu *f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 
-	if (!f)
-		return NULL;
-	if (dk_has_xsave) {
-		cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
-		size = max(size, ebx);
-		f->mask = DK_XFEATURES & ((u64)eax | (u64)edx << 32);
-	}
-	f->raw = kzalloc(size + 64, GFP_KERNEL_ACCOUNT);
-	if (!f->raw) {
+	if (f && !fpu_alloc_guest_fpstate(&f->gfpu)) {
 		kfree(f);
 		return NULL;
 	}
-	f->area = PTR_ALIGN((u8 *)f->raw, 64);
-	/* Reset values: FCW = 0x37f, MXCSR = 0x1f80 (SDM Vol 1 13.4.1, legacy region). */
-	*(u16 *)(f->area + 0) = 0x37f;
-	*(u32 *)(f->area + 24) = 0x1f80;
 	return f;
 }
 
-void dk_fpu_delete(struct dk_fpu *f)
+void dk_guest_fpu_delete(struct dk_guest_fpu *f)
 {
 	if (f) {
-		kfree(f->raw);
+		fpu_free_guest_fpstate(&f->gfpu);
 		kfree(f);
 	}
 }
 
-void dk_fpu_load_guest(struct dk_fpu *f)
+void dk_guest_fpu_enter(struct dk_guest_fpu *f)
 {
-	kernel_fpu_begin();
-	if (dk_has_xsave)
-		asm volatile("xrstor64 %0"
-			     :
-			     : "m"(*f->area), "a"((u32)f->mask), "d"((u32)(f->mask >> 32))
-			     : "memory");
-	else
-		asm volatile("fxrstor64 %0" : : "m"(*f->area) : "memory");
+	fpu_swap_kvm_fpstate(&f->gfpu, true);
 }
 
-void dk_fpu_put_guest(struct dk_fpu *f)
+void dk_guest_fpu_exit(struct dk_guest_fpu *f)
 {
-	if (dk_has_xsave)
-		asm volatile("xsave64 %0"
-			     : "+m"(*f->area)
-			     : "a"((u32)f->mask), "d"((u32)(f->mask >> 32))
-			     : "memory");
-	else
-		asm volatile("fxsave64 %0" : "+m"(*f->area) : : "memory");
-	kernel_fpu_end();
+	fpu_swap_kvm_fpstate(&f->gfpu, false);
+}
+
+void dk_guest_fpu_reload(void)
+{
+	lockdep_assert_irqs_disabled();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 }
 
 int dk_glue_init(void)
 {
-	dk_has_xsave = boot_cpu_has(X86_FEATURE_XSAVE) && boot_cpu_has(X86_FEATURE_OSXSAVE);
 	preempt_notifier_inc();
 	return 0;
 }

@@ -101,12 +101,13 @@ DK_EXTERN_C void dk_cond_resched(void) DK_NOEXCEPT;
 DK_EXTERN_C int dk_virt_enable_all(void) DK_NOEXCEPT;
 DK_EXTERN_C void dk_virt_disable_all(void) DK_NOEXCEPT;
 
-/* ---- guest FPU: kernel_fpu_begin + XRSTOR guest / XSAVE guest + kernel_fpu_end ---- */
-struct dk_fpu;
-DK_EXTERN_C struct dk_fpu *dk_fpu_new(void) DK_NOEXCEPT;
-DK_EXTERN_C void dk_fpu_delete(struct dk_fpu *f) DK_NOEXCEPT;
-DK_EXTERN_C void dk_fpu_load_guest(struct dk_fpu *f) DK_NOEXCEPT;
-DK_EXTERN_C void dk_fpu_put_guest(struct dk_fpu *f) DK_NOEXCEPT;
+/* ---- guest FPU: the kernel's fpu_guest, swapped once per KVM_RUN (glue/cpu.c) ---- */
+struct dk_guest_fpu;
+DK_EXTERN_C struct dk_guest_fpu *dk_guest_fpu_new(void) DK_NOEXCEPT;
+DK_EXTERN_C void dk_guest_fpu_delete(struct dk_guest_fpu *f) DK_NOEXCEPT;
+DK_EXTERN_C void dk_guest_fpu_enter(struct dk_guest_fpu *f) DK_NOEXCEPT; /* KVM_RUN begins */
+DK_EXTERN_C void dk_guest_fpu_exit(struct dk_guest_fpu *f) DK_NOEXCEPT;	 /* KVM_RUN returns */
+DK_EXTERN_C void dk_guest_fpu_reload(void) DK_NOEXCEPT; /* interrupts off, before each entry */
 
 /* ---- MSRs, with the kernel's exception-table protection ---- */
 DK_EXTERN_C int dk_rdmsr_safe(dk_u32 msr, dk_u64 *val) DK_NOEXCEPT;
@@ -130,6 +131,9 @@ DK_EXTERN_C void dk_trace_vcpu_load(unsigned int vm, unsigned int vcpu, int cpu,
 				    dk_u32 switch_db_regs) DK_NOEXCEPT;
 DK_EXTERN_C void dk_trace_vcpu_put(unsigned int vm, unsigned int vcpu, int cpu,
 				   dk_u32 switch_db_regs) DK_NOEXCEPT;
+/* The guest is entered (after any dr_load of this entry); switch_db_regs as planned. */
+DK_EXTERN_C void dk_trace_guest_entry(unsigned int vm, unsigned int vcpu, int cpu,
+				      dk_u32 switch_db_regs) DK_NOEXCEPT;
 /* DR0-3 (and DR6 on VMX) loaded before a guest entry; reason: DK_DR_LOAD_* bits. */
 DK_EXTERN_C void dk_trace_dr_load(unsigned int vm, unsigned int vcpu, int cpu,
 				  dk_u32 switch_db_regs, dk_u32 reason, const dk_u64 *db,

@@ -64,6 +64,17 @@ DEFINE_EVENT(dbgkvm_vcpu_class, dbgkvm_vcpu_put,
 	TP_ARGS(vm, vcpu, cpu, switch_db_regs)
 );
 
+/*
+ * The guest is entered: interrupts are off, the debug registers are the guest's (any
+ * dbgkvm_dr_load of this entry came first), and VMRUN/VMLAUNCH/VMRESUME follows.
+ * switch_db_regs is as the entry plan found it (RELOAD still set if this entry
+ * reloads). One per guest entry, from the core (core/entry.cpp), for both vendors.
+ */
+DEFINE_EVENT(dbgkvm_vcpu_class, dbgkvm_guest_entry,
+	TP_PROTO(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_db_regs),
+	TP_ARGS(vm, vcpu, cpu, switch_db_regs)
+);
+
 /* DR0-3 (and DR6 on VMX) loaded into hardware before a guest entry. */
 TRACE_EVENT(dbgkvm_dr_load,
 	TP_PROTO(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_db_regs, u32 reason,

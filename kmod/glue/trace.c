@@ -21,6 +21,11 @@ void dk_trace_vcpu_put(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_d
 	trace_dbgkvm_vcpu_put(vm, vcpu, cpu, switch_db_regs);
 }
 
+void dk_trace_guest_entry(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_db_regs)
+{
+	trace_dbgkvm_guest_entry(vm, vcpu, cpu, switch_db_regs);
+}
+
 void dk_trace_dr_load(unsigned int vm, unsigned int vcpu, int cpu, u32 switch_db_regs, u32 reason,
 		      const u64 *db, u64 dr7)
 {

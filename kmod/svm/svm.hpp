@@ -5,8 +5,6 @@
 #include "svm/npt.hpp"
 #include "svm/vmcb.hpp"
 
-struct dk_fpu;
-
 namespace dbgkvm::svm
 {
 
@@ -44,7 +42,7 @@ public:
 class SvmVcpu final : public ArchVcpu
 {
 public:
-	SvmVcpu(SvmVm &vm) : vm_(vm) {}
+	SvmVcpu(SvmVm &vm) : ArchVcpu(debugreg::Vendor::Svm), vm_(vm) {}
 	~SvmVcpu() override;
 	Errno init();
 
@@ -54,7 +52,13 @@ public:
 	void set_reg(Reg r, u64 v) override;
 	void get_sregs(kvm_sregs &s) override;
 	void set_sregs(const kvm_sregs &s) override;
-	ArchExit run() override;
+	bool prepare_entry(int cpu) override;
+	void world_switch() override;
+	ArchExit complete_exit() override;
+	void set_guest_dr6(u64 v) override;
+	void set_guest_dr7(u64 v) override;
+	u64 guest_dr6() override;
+	u64 guest_dr7() override;
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
 	Errno get_msr(u32 index, u64 *val) override;
 	Errno set_msr(u32 index, u64 val) override;
@@ -68,14 +72,12 @@ public:
 	bool event_pending() override { return event_ & EVT_VALID; }
 
 private:
-	void enter_guest(int cpu);
 	ArchExit decode_exit();
 	void save_exit_int_info();
 
 	SvmVm &vm_;
 	Vmcb *vmcb_ = nullptr;
 	u64 vmcb_pa_ = 0;
-	dk_fpu *fpu_ = nullptr;
 	u32 asid_ = 0;
 	u64 asid_gen_ = 0;
 	int last_cpu_ = -1;	    // CPU of the last VMRUN: another one means a TLB flush

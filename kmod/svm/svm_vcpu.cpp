@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// An SVM vCPU: its VMCB, register state and the entry path.
-#include "core/dr_cpu.hpp"
+// An SVM vCPU: its VMCB, register state and its part of the entry (core/entry.cpp).
 #include "dbgkvm_glue.h"
 #include "debugreg/debugreg.hpp"
 #include "rt/new.hpp"
@@ -78,14 +77,12 @@ void SvmVm::unmap_all()
 Errno SvmVcpu::init()
 {
 	vmcb_ = static_cast<Vmcb *>(dk_alloc_pages(0, &vmcb_pa_));
-	fpu_ = dk_fpu_new();
-	return vmcb_ && fpu_ ? 0 : -DK_ENOMEM;
+	return vmcb_ ? 0 : -DK_ENOMEM;
 }
 
 SvmVcpu::~SvmVcpu()
 {
 	dk_free_pages(vmcb_, 0);
-	dk_fpu_delete(fpu_);
 }
 
 void SvmVcpu::load(int) {}
@@ -280,40 +277,31 @@ void SvmVcpu::set_bp_intercept(bool on)
 		vmcb_->control.intercept_exceptions &= ~u32(bit(3));
 }
 
-namespace
-{
 // The guest's DR6 and DR7 live in the VMCB (APM Vol. 2 15.5.1: VMRUN loads them, #VMEXIT
 // saves them).
-struct SvmDrCpu : DrCpu {
-	SvmVcpu &vcpu;
-	VmcbSave &save;
-	void set_guest_dr6(u64 v) { save.dr6 = v; }
-	void set_guest_dr7(u64 v) { save.dr7 = v; }
-	u64 guest_dr6() { return save.dr6; }
-	u64 guest_dr7() { return save.dr7; }
-	void push(u32 flags) { vcpu.push_debug(flags); }
-};
-} // namespace
-
-// Interrupts are off: the debug registers are switched (debugreg/dr_entry.hpp, shared
-// with VMX), the guest runs, and the host's registers come back.
-void SvmVcpu::enter_guest(int cpu)
+void SvmVcpu::set_guest_dr6(u64 v)
 {
-	SvmDrCpu hw{{vm_id_, vcpu_id_, cpu}, *this, vmcb_->save};
-	debugreg::EntrySwitch<SvmDrCpu> drs;
-	drs.enter(*dr_, debugreg::Vendor::Svm, knobs(), hw);
-	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, percpu(cpu)->host_vmsave_pa);
-	// A #DB intercept's causes are in the VMCB DR6 now; the sync may rewrite it.
-	exit_dr6_ = vmcb_->save.dr6;
-	drs.exit(*dr_, hw);
+	vmcb_->save.dr6 = v;
 }
 
-ArchExit SvmVcpu::run()
+void SvmVcpu::set_guest_dr7(u64 v)
+{
+	vmcb_->save.dr7 = v;
+}
+
+u64 SvmVcpu::guest_dr6()
+{
+	return vmcb_->save.dr6;
+}
+
+u64 SvmVcpu::guest_dr7()
+{
+	return vmcb_->save.dr7;
+}
+
+bool SvmVcpu::prepare_entry(int cpu)
 {
 	VmcbControl &c = vmcb_->control;
-
-	dk_fpu_load_guest(fpu_); // preemption is off from here to dk_fpu_put_guest()
-	int cpu = dk_cpu();
 	c.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	if (cpu != last_cpu_ || !asid_current(asid_gen_)) {
 		// New CPU, or this CPU's ASIDs were recycled: a fresh ASID, and a flush (the
@@ -329,13 +317,20 @@ ArchExit SvmVcpu::run()
 	}
 	c.event_inj = event_;
 	c.event_inj_err = event_err_;
+	return true;
+}
 
-	dk_irq_disable();
-	enter_guest(cpu);
-	dk_irq_enable();
-	dk_fpu_put_guest(fpu_);
+void SvmVcpu::world_switch()
+{
+	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, percpu(unsigned(last_cpu_))->host_vmsave_pa);
+	// A #DB intercept's causes are in the VMCB DR6 now; the core's exit sync may
+	// rewrite it.
+	exit_dr6_ = vmcb_->save.dr6;
+}
 
-	c.event_inj = 0;
+ArchExit SvmVcpu::complete_exit()
+{
+	vmcb_->control.event_inj = 0;
 	save_exit_int_info();
 	return decode_exit();
 }

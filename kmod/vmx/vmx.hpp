@@ -74,7 +74,7 @@ struct ExitInfo {
 class VmxVcpu final : public ArchVcpu
 {
 public:
-	VmxVcpu(VmxVm &vm) : vm_(vm) {}
+	VmxVcpu(VmxVm &vm) : ArchVcpu(debugreg::Vendor::Vmx), vm_(vm) {}
 	~VmxVcpu() override;
 	Errno init();
 
@@ -84,7 +84,13 @@ public:
 	void set_reg(Reg r, u64 v) override;
 	void get_sregs(kvm_sregs &s) override;
 	void set_sregs(const kvm_sregs &s) override;
-	ArchExit run() override;
+	bool prepare_entry(int cpu) override;
+	void world_switch() override;
+	ArchExit complete_exit() override;
+	void set_guest_dr6(u64 v) override;
+	void set_guest_dr7(u64 v) override;
+	u64 guest_dr6() override;
+	u64 guest_dr7() override;
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
 	Errno get_msr(u32 index, u64 *val) override;
 	Errno set_msr(u32 index, u64 val) override;
@@ -112,22 +118,21 @@ private:
 	ArchExit decode_exit(const ExitInfo &x);
 	ArchExit handle_exception(const ExitInfo &x);
 	ArchExit handle_cr(const ExitInfo &x);
-	// vmx_debug.cpp: the debug-register model around the entry and in the exits.
-	int enter_guest(int cpu);
+	// vmx_debug.cpp: the debug-register exits.
 	ArchExit debug_exception(const ExitInfo &x, u32 type);
 	ArchExit breakpoint_exception(const ExitInfo &x);
 	ArchExit mov_dr(const ExitInfo &x);
 	u64 next_rip(const ExitInfo &x);
-	bool skip(const ExitInfo &x);
 	bool guest_64bit();
 
 	VmxVm &vm_;
 	void *vmcs_ = nullptr;
 	u64 vmcs_pa_ = 0;
-	dk_fpu *fpu_ = nullptr;
 	u16 vpid_ = 0;
 	int cpu_ = -1;		// CPU where the VMCS is active, -1 after VMCLEAR
 	bool launched_ = false; // VMRESUME, not VMLAUNCH (the VMCS's launch state)
+	bool entered_ = false;	// the last world_switch reached the guest
+	ExitInfo exit_ = {};	// what the last world_switch's exit said
 	bool loaded_ = false;	// between load() and put()
 	bool controls_set_ = false;
 	int host_cpu_ = -1; // the per-CPU host state in the VMCS is this CPU's

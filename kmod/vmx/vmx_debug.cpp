@@ -7,7 +7,6 @@
 // the host's DR7 at 0x400. DR0-DR3 and DR6 are not switched at all: the entry plan
 // loads them when the guest's values must be live, and the host's come back after
 // the exit when the host had breakpoints armed (perf, ptrace).
-#include "core/dr_cpu.hpp"
 #include "dbgkvm_glue.h"
 #include "debugreg/debugreg.hpp"
 #include "rt/x86.hpp"
@@ -46,30 +45,27 @@ void VmxVcpu::set_bp_intercept(bool on)
 	vmwrite(EXCEPTION_BITMAP, on ? bm | EXCEPTION_BP : bm & ~EXCEPTION_BP);
 }
 
-namespace
+// The guest's DR6 is the physical register: VM entry and exit do not switch it (SDM
+// Vol. 3 26.3.2.1, 27.3.1); its DR7 is in the VMCS (GUEST_DR7: "load debug controls" on
+// entry, "save debug controls" on exit).
+void VmxVcpu::set_guest_dr6(u64 v)
 {
-// VM entry loads DR7 from the VMCS and leaves DR6 alone: the guest's DR6 is the hardware
-// register while the guest owns it (SDM Vol. 3 26.3.2.1, 27.3.1).
-struct VmxDrCpu : DrCpu {
-	VmxVcpu &vcpu;
-	void set_guest_dr6(u64 v) { x86::write_dr<6>(v); }
-	void set_guest_dr7(u64 v) { vmwrite(GUEST_DR7, v); }
-	u64 guest_dr6() { return x86::read_dr<6>(); }
-	u64 guest_dr7() { return vmread(GUEST_DR7); }
-	void push(u32 flags) { vcpu.push_debug(flags); }
-};
-} // namespace
+	x86::write_dr<6>(v);
+}
 
-// Interrupts are off: the debug registers are switched (debugreg/dr_entry.hpp, shared
-// with SVM), the guest runs, and the host's registers come back.
-int VmxVcpu::enter_guest(int cpu)
+void VmxVcpu::set_guest_dr7(u64 v)
 {
-	VmxDrCpu hw{{vm_id_, vcpu_id_, cpu}, *this};
-	debugreg::EntrySwitch<VmxDrCpu> drs;
-	drs.enter(*dr_, debugreg::Vendor::Vmx, knobs(), hw);
-	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
-	drs.exit(*dr_, hw);
-	return fail;
+	vmwrite(GUEST_DR7, v);
+}
+
+u64 VmxVcpu::guest_dr6()
+{
+	return x86::read_dr<6>();
+}
+
+u64 VmxVcpu::guest_dr7()
+{
+	return vmread(GUEST_DR7);
 }
 
 // #DB always exits (CVE-2015-8104). It does not write DR6: the exit qualification holds

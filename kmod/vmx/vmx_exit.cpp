@@ -44,12 +44,6 @@ u64 VmxVcpu::next_rip(const ExitInfo &x)
 	return guest_64bit() ? rip : rip & 0xffffffff;
 }
 
-bool VmxVcpu::skip(const ExitInfo &x)
-{
-	set_reg(RIP, next_rip(x));
-	return true;
-}
-
 ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 {
 	ArchExit e{};
@@ -231,8 +225,13 @@ ArchExit VmxVcpu::handle_cr(const ExitInfo &x)
 	} else {
 		return unhandled(x.reason); // CLTS, LMSW: never exit with these masks
 	}
-	skip(x);
-	return cont(x.reason);
+	// Done: the core steps over it (finish_insn), with its single-step trap.
+	ArchExit e{};
+	e.code = x.reason;
+	e.kind = ExitKind::Skip;
+	e.next_rip = next_rip(x);
+	e.next_rip_valid = true;
+	return e;
 }
 
 } // namespace dbgkvm::vmx

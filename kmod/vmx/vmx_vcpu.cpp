@@ -144,8 +144,7 @@ void VmxVm::unmap_all()
 Errno VmxVcpu::init()
 {
 	vmcs_ = dk_alloc_pages(0, &vmcs_pa_);
-	fpu_ = dk_fpu_new();
-	if (!vmcs_ || !fpu_)
+	if (!vmcs_)
 		return -DK_ENOMEM;
 	*static_cast<u32 *>(vmcs_) = caps().revision; // 24.2: VMCS revision identifier
 	vpid_ = vpid_alloc();
@@ -161,7 +160,6 @@ VmxVcpu::~VmxVcpu()
 		dk_run_on_cpu(cpu, clear_on_this_cpu, this);
 	vpid_free(vpid_);
 	dk_free_pages(vmcs_, 0);
-	dk_fpu_delete(fpu_);
 }
 
 // Interrupts off, on the CPU where the VMCS is active (an IPI, or cpu_offline).
@@ -513,21 +511,11 @@ bool VmxVcpu::event_pending()
 	return event_ & INTR_INFO_VALID;
 }
 
-ArchExit VmxVcpu::run()
+bool VmxVcpu::prepare_entry(int cpu)
 {
-	dk_fpu_load_guest(fpu_); // preemption is off from here to dk_fpu_put_guest()
-	int cpu = dk_cpu();
 	PerCpu &pc = *percpu(unsigned(cpu));
-	if (!pc.on || cpu_ != cpu || pc.current_vmcs != vmcs_pa_) {
-		dk_fpu_put_guest(fpu_);
-		ArchExit e{};
-		e.kind = ExitKind::Unhandled;
-		e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
-		e.code = ~u64{0};
-		return e;
-	}
-
-	dk_irq_disable();
+	if (!pc.on || cpu_ != cpu || pc.current_vmcs != vmcs_pa_)
+		return false;
 	if (flushed_cpu_ != cpu || tlb_gen_ != vm_.tlb_gen) {
 		// A new CPU may hold stale translations of this EPTP from an earlier visit,
 		// and dropped EPT mappings must go from the TLBs (28.3.3.4).
@@ -541,6 +529,12 @@ ArchExit VmxVcpu::run()
 	u32 type = (event_ & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 	if ((event_ & INTR_INFO_VALID) && type >= INTR_TYPE_SOFT_INTR)
 		vmwrite(VM_ENTRY_INSTRUCTION_LEN, event_len_);
+	return true;
+}
+
+void VmxVcpu::world_switch()
+{
+	PerCpu &pc = *percpu(unsigned(cpu_));
 
 	// Host state that changes per task or per entry.
 	dk_vmx_host h;
@@ -562,7 +556,7 @@ ArchExit VmxVcpu::run()
 	if (read_cr2() != cr2_)
 		write_cr2(cr2_);
 
-	int fail = enter_guest(cpu); // the debug registers, then VMLAUNCH/VMRESUME
+	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
 
 	cr2_ = read_cr2();
 	dk_rdmsr_safe(MSR_KERNEL_GS_BASE, &kernel_gs_base_); // SWAPGS changes it
@@ -573,7 +567,8 @@ ArchExit VmxVcpu::run()
 	dk_wrmsr_safe(MSR_KERNEL_GS_BASE, h.kernel_gs_base);
 	dk_vmx_host_restore(&h);
 
-	ExitInfo x{};
+	ExitInfo &x = exit_;
+	x = ExitInfo{};
 	x.vmfail = fail;
 	if (fail) {
 		x.reason = u32(vmread(VM_INSTRUCTION_ERROR));
@@ -587,8 +582,8 @@ ArchExit VmxVcpu::run()
 		x.insn_len = u32(vmread(VM_EXIT_INSTRUCTION_LEN));
 		x.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	}
-	const bool entered = !fail && !(x.reason & EXIT_REASON_FAILED_ENTRY);
-	if (entered) {
+	entered_ = !fail && !(x.reason & EXIT_REASON_FAILED_ENTRY);
+	if (entered_) {
 		launched_ = true;
 		// An NMI that arrived in the guest exited to here: give it to the host.
 		if ((x.reason & 0xffff) == EXIT_EXCEPTION_NMI && (x.intr_info & INTR_INFO_VALID) &&
@@ -598,13 +593,14 @@ ArchExit VmxVcpu::run()
 		// the next entry's "IA-32e mode guest" must agree (26.3.1.1).
 		set_efer(vmread(GUEST_IA32_EFER));
 	}
-	dk_irq_enable(); // a host interrupt that ended the guest is taken here
-	dk_fpu_put_guest(fpu_);
+}
 
+ArchExit VmxVcpu::complete_exit()
+{
 	event_ = 0;
-	if (entered)
-		save_idt_vectoring(x);
-	return decode_exit(x);
+	if (entered_)
+		save_idt_vectoring(exit_);
+	return decode_exit(exit_);
 }
 
 } // namespace dbgkvm::vmx

@@ -564,6 +564,20 @@ TEST(Subset, OthersAreUnsupported)
 	EXPECT_EQ(dec(L, {0x62, 0xf1, 0x7c, 0x48, 0x10, 0x07}).result, R::Unsupported); // EVEX
 }
 
+// INVD and WBINVD are skipped (SVM without NRIP save needs their length): 2 bytes.
+TEST(Subset, InvdWbinvd)
+{
+	auto d = dec(L, {0x0f, 0x08});
+	ASSERT_EQ(d.result, R::Ok);
+	EXPECT_EQ(d.insn.op, Op::Invd);
+	EXPECT_EQ(d.insn.len, 2);
+	d = dec(CpuMode::Real, {0x66, 0x0f, 0x09});
+	ASSERT_EQ(d.result, R::Ok);
+	EXPECT_EQ(d.insn.op, Op::Wbinvd);
+	EXPECT_EQ(d.insn.len, 3);
+	EXPECT_EQ(dec(L, {0xf0, 0x0f, 0x09}).result, R::Undefined); // lock wbinvd
+}
+
 // --- Fields of the non-MMIO instructions
 
 TEST(Fields, Immediates)

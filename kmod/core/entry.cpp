@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+// One guest entry, for both vendors: the shape of KVM's vcpu_enter_guest. The core
+// decides the order and switches what both vendors switch alike (the guest FPU, the
+// debug registers, the tracepoint); the backend does the vendor's part through the
+// narrow hooks of ArchVcpu (core/arch.hpp).
+#include "core/dr_cpu.hpp"
+#include "core/vcpu.hpp"
+#include "core/vm.hpp"
+#include "dbgkvm_glue.h"
+
+namespace dbgkvm
+{
+
+namespace
+{
+// debugreg::EntrySwitch on the real CPU: the physical registers and tracepoints from
+// DrCpu, the guest's DR6/DR7 wherever the backend keeps them.
+struct CoreDrCpu : DrCpu {
+	ArchVcpu &arch;
+	void set_guest_dr6(u64 v) { arch.set_guest_dr6(v); }
+	void set_guest_dr7(u64 v) { arch.set_guest_dr7(v); }
+	u64 guest_dr6() { return arch.guest_dr6(); }
+	u64 guest_dr7() { return arch.guest_dr7(); }
+	void push(u32 flags) { arch.push_debug(flags); }
+};
+} // namespace
+
+ArchExit Vcpu::enter_guest()
+{
+	dk_preempt_disable();
+	const int cpu = dk_cpu();
+	dk_irq_disable();
+	if (!arch_->prepare_entry(cpu)) {
+		dk_irq_enable();
+		dk_preempt_enable();
+		ArchExit e{};
+		e.kind = ExitKind::Unhandled;
+		e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+		e.code = ~u64{0};
+		return e;
+	}
+	// The kernel may have used the FPU since the last entry (a softirq, a context
+	// switch): the guest's registers come back first.
+	dk_guest_fpu_reload();
+
+	CoreDrCpu hw{{vm_.id(), id_, cpu}, *arch_};
+	debugreg::EntrySwitch<CoreDrCpu> drs;
+	const u32 sdr = dr_.switch_db_regs;
+	drs.enter(dr_, arch_->vendor(), knobs(), hw);
+	dk_trace_guest_entry(vm_.id(), id_, cpu, sdr);
+	arch_->world_switch();
+	drs.exit(dr_, hw);
+
+	dk_irq_enable(); // a host interrupt that ended the guest is taken here
+	dk_preempt_enable();
+	return arch_->complete_exit();
+}
+
+} // namespace dbgkvm
