@@ -186,6 +186,7 @@ check "drevents.bt printed loads" has '^btcheck: drevents.bt: +[0-9]+ +[0-9]+ lo
 check "drevents.bt printed puts, preemption puts among them" has '^btcheck: drevents.bt: .* put .* preempt$'
 check "drevents.bt printed ioctl puts" has '^btcheck: drevents.bt: .* put .* ioctl$'
 check "drreloads.bt counted loads per vCPU" has '^btcheck: drreloads.bt: @loads\[[0-9]+, [0-9]+\]: [0-9]+'
+check "drmissed.bt counted guest entries per vCPU (dbgkvm_guest_entry)" has '^btcheck: drmissed.bt: @entries\[[0-9]+, [0-9]+\]: [0-9]+'
 if has '^btcheck: drevents.bt: .* dr_load '; then
 	check "drreloads.bt counted reloads per vCPU" has '^btcheck: drreloads.bt: @reloads\[[0-9]+, [0-9]+\]: [0-9]+'
 	if [ $missed_expected = 1 ]; then

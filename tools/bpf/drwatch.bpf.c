@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * drwatch's BPF side: forward dbgkvm's trace events, and guest entries, into a ring
- * buffer; user space (drwatch.c) follows each vCPU and judges the reloads.
+ * drwatch's BPF side: forward dbgkvm's trace events, guest entries among them, into a
+ * ring buffer; user space (drwatch.c) follows each vCPU and judges the reloads.
  *
  * Raw tracepoints, not tracepoint-format or BTF programs: a raw tracepoint hands over
  * the TP_PROTO arguments by position, so these programs need neither the module's BTF
  * (none when it is built against Debian's 6.1 headers, which ship no vmlinux) nor the
  * format files. The positions are fixed by kmod/glue/dbgkvm_trace.h: vm, vcpu, cpu,
- * switch_db_regs first in every event.
+ * switch_db_regs first in every event, dbgkvm_guest_entry included.
  *
  * One ring buffer for all CPUs keeps the events in a single order that respects
  * causality: a vCPU put on one CPU is reserved before its load on the next one.
@@ -44,17 +44,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } switching_out SEC(".maps");
-
-/* The vCPU each thread has loaded, for the entry kprobe, which has no ids. */
-struct vcpu_id {
-	__u32 vm, vcpu;
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct vcpu_id);
-} loaded SEC(".maps");
 
 static __always_inline struct dw_event *reserve(__u32 kind, __u64 *args)
 {
@@ -95,12 +84,8 @@ int dw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/dbgkvm_vcpu_load")
 int dw_vcpu_load(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct vcpu_id id = {(__u32)ctx->args[0], (__u32)ctx->args[1]};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct dw_event *e;
+	struct dw_event *e = reserve(DW_LOAD, ctx->args);
 
-	bpf_map_update_elem(&loaded, &tid, &id, BPF_ANY);
-	e = reserve(DW_LOAD, ctx->args);
 	if (e)
 		bpf_ringbuf_submit(e, 0);
 	return 0;
@@ -111,10 +96,8 @@ SEC("raw_tp/dbgkvm_vcpu_put")
 int dw_vcpu_put(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = 0, *t;
-	struct dw_event *e;
+	struct dw_event *e = reserve(DW_PUT, ctx->args);
 
-	bpf_map_delete_elem(&loaded, &tid);
-	e = reserve(DW_PUT, ctx->args);
 	if (!e)
 		return 0;
 	t = bpf_map_lookup_elem(&switching_out, &k);
@@ -169,25 +152,17 @@ int dw_debug_exit(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
- * A guest run just ended (kprobe on dk_fpu_put_guest, see DW_ENTRY_SYMS in dwbpf.h): it
- * shows entries that no dr_load preceded. Attached by user space, by name, and optional:
- * the tool still judges the dr_load reasons without it.
+ * (vm, vcpu, cpu, switch_db_regs) - the guest is about to be entered: interrupts are
+ * off, any dr_load of this entry came first, and the world switch follows. sdr is as the
+ * entry plan found it (RELOAD still set if this entry reloads). It shows entries that no
+ * dr_load preceded. Attached unless user space asks not to (drwatch --no-entry).
  */
-SEC("kprobe")
-int dw_entry(void *ctx)
+SEC("raw_tp/dbgkvm_guest_entry")
+int dw_guest_entry(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct vcpu_id *id = bpf_map_lookup_elem(&loaded, &tid);
-	struct dw_event *e;
+	struct dw_event *e = reserve(DW_ENTRY, ctx->args);
 
-	if (!id)
-		return 0;
-	e = reserve(DW_ENTRY, 0);
-	if (!e)
-		return 0;
-	e->vm = id->vm;
-	e->vcpu = id->vcpu;
-	e->cpu = (__s32)bpf_get_smp_processor_id();
-	bpf_ringbuf_submit(e, 0);
+	if (e)
+		bpf_ringbuf_submit(e, 0);
 	return 0;
 }

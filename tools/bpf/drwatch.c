@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		   "  -d SECONDS   stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 		   "  -v           print every event\n"
 		   "  -q           do not print each missed reload as it happens\n"
-		   "  --no-entry   do not kprobe dk_fpu_put_guest (guest runs)\n"
+		   "  --no-entry   do not trace guest entries (dbgkvm_guest_entry, the most\n"
+		   "               frequent event): judge only the dr_load reasons\n"
 		   "exit status: 0 no missed reload, 1 missed reloads, 2 could not start\n");
 }
 
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
 	};
 	static struct dw_state s; /* large: not on the stack */
 	double duration = 0, t_end;
-	int verbose = 0, quiet = 0, entry = 1, have_entries, c;
+	int verbose = 0, quiet = 0, entry = 1, c;
 	struct dw_bpf *b;
 	__u64 drops;
 
@@ -81,13 +82,13 @@ int main(int argc, char **argv)
 	dw_state_init(&s);
 	s.log = verbose ? stdout : NULL;
 	s.err = quiet ? NULL : stdout;
-	b = dw_bpf_open(&s, entry ? DW_ENTRY_SYMS : NULL, &have_entries);
+	b = dw_bpf_open(&s, entry);
 	if (!b)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "drwatch: watching dbgkvm (guest runs %s)%s\n",
-		have_entries ? "traced" : "not traced", duration > 0 ? "" : ", ^C to stop");
+	fprintf(stderr, "drwatch: watching dbgkvm (guest entries %s)%s\n",
+		entry ? "traced" : "not traced", duration > 0 ? "" : ", ^C to stop");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_end = duration > 0 ? now() + duration : 0;
 	while (!stop && (!t_end || now() < t_end)) {
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
 	}
 	dw_bpf_poll(b, 0);
 	drops = dw_bpf_drops(b);
-	dw_state_summary(&s, stdout, have_entries, drops);
+	dw_state_summary(&s, stdout, entry, drops);
 	dw_bpf_close(b);
 	return dw_state_missed(&s) ? 1 : 0;
 }

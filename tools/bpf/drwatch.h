@@ -12,7 +12,7 @@ enum dw_kind {
 	DW_DR_LOAD,    /* dbgkvm_dr_load */
 	DW_DR_SYNC,    /* dbgkvm_dr_sync */
 	DW_DEBUG_EXIT, /* dbgkvm_debug_exit */
-	DW_ENTRY,      /* kprobe after the world switch: the loaded vCPU ran its guest */
+	DW_ENTRY,      /* dbgkvm_guest_entry: the vCPU enters its guest (after any dr_load) */
 };
 
 /* KVM_DEBUGREG_* (switch_db_regs) */
@@ -31,8 +31,8 @@ struct dw_event {
 	__u32 kind;	/* enum dw_kind */
 	__u32 tid;	/* the thread that hit the event */
 	__u32 vm, vcpu; /* ids as the module numbers them */
-	__s32 cpu;	/* the event's cpu argument (for DW_ENTRY: the CPU it ran on) */
-	__u32 sdr;	/* switch_db_regs at that point */
+	__s32 cpu;	/* the event's cpu argument */
+	__u32 sdr;	/* switch_db_regs at that point (DW_ENTRY: as the entry plan found it) */
 	__u32 reason;	/* DW_DR_LOAD: DK_DR_LOAD_*; DW_DEBUG_EXIT: the exception vector */
 	__u32 preempt;	/* DW_PUT: 1 if it came from the sched_out preempt notifier */
 	__u64 db[4];	/* DW_DR_LOAD/DW_DR_SYNC: DR0-3 */

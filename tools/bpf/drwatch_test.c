@@ -15,11 +15,15 @@
  *   3 vcpu_load/vcpu_put for every vCPU, as many puts as loads;
  *   4 preemption puts (sched_out) and the loads that follow them (sched_in);
  *   5 loads on a new CPU (the roaming vCPU; needs 2 CPUs);
- *   6 guest runs seen by the kprobe after the world switch (dk_fpu_put_guest);
+ *   6 guest entries traced (dbgkvm_guest_entry, before the world switch) for every
+ *     vCPU, each dr_load directly followed by its vCPU's entry on the same CPU (the order
+ *     the judge relies on: vcpu_load, dr_load if any, guest_entry, world switch);
  *   7 after vcpu_load, dr_load with RELOAD for every vCPU (the 2016 fix) - skipped while
  *     there are no dr_load events and KVM_CAP_DEBUGREGS = 0 (integration not in);
- *   8 no missed reload. With dbgkvm.no_reload_on_load=1 (the 2016 bug, injected), the
- *     opposite: drwatch must report missed reloads.
+ *   8 no missed reload: no dr_load without RELOAD, and no guest entry without a dr_load,
+ *     after a vcpu_load while the vCPU is armed. With dbgkvm.no_reload_on_load=1 (the
+ *     2016 bug, injected), the opposite: drwatch must report missed reloads (the entries
+ *     with no dr_load: the knob also turns off the module's check before entries).
  * Tests 3-8 need dbgkvm (DBGKVM_DEV=/dev/dbgkvm); against KVM they are skipped.
  */
 #define _GNU_SOURCE
@@ -120,7 +124,7 @@ int main(void)
 	const char *secs = getenv("DRWATCH_TEST_SECONDS");
 	int dbgkvm = strstr(dev, "dbgkvm") && access("/sys/module/dbgkvm", F_OK) == 0;
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), knob = read_param("no_reload_on_load");
-	int cap_dr = check_extension(dev, KVM_CAP_DEBUGREGS), have_entries = 0, i, n;
+	int cap_dr = check_extension(dev, KVM_CAP_DEBUGREGS), i, n;
 	char *errbuf = NULL, *sumbuf = NULL;
 	size_t errlen = 0, sumlen = 0;
 	unsigned long long passes = 0, bad = 0, drl = 0;
@@ -137,7 +141,7 @@ int main(void)
 	dw_state_init(&s);
 	s.err = open_memstream(&errbuf, &errlen);
 	if (dbgkvm) {
-		b = dw_bpf_open(&s, DW_ENTRY_SYMS, &have_entries);
+		b = dw_bpf_open(&s, 1);
 		if (!b) {
 			/* Every dbgkvm check below depends on it: say so once, fail them all. */
 			printf("# drwatch could not attach (see above)\n");
@@ -197,7 +201,7 @@ int main(void)
 	/* 3-8: the trace events, judged by drwatch. */
 	if (b) {
 		sum = open_memstream(&sumbuf, &sumlen);
-		dw_state_summary(&s, sum, have_entries, drops);
+		dw_state_summary(&s, sum, 1, drops);
 		fclose(sum);
 		comment(sumbuf, 40);
 		for (i = 0; i < s.nr; i++) {
@@ -227,11 +231,17 @@ int main(void)
 		   ?: ncpu < 2 ? "one CPU: nowhere to move"
 			       : NULL,
 	       "%llu loads on a new CPU", newcpu);
-	result(b && have_entries && s.entries_seen > 0,
-	       why
-		   ?: b && !have_entries ? "no kprobe on dk_fpu_put_guest"
-					 : NULL,
-	       "%llu guest runs traced", s.entries_seen);
+	{
+		int each = b && s.nr >= n;
+		__u64 unentered = dw_state_unentered(&s);
+
+		for (i = 0; b && i < s.nr; i++)
+			each = each && s.v[i].entries > 0 && s.v[i].entries >= s.v[i].dr_loads;
+		result(each && unentered == 0, why,
+		       "%llu guest entries traced for the %d vCPUs, each dr_load followed by its "
+		       "entry (%llu not)",
+		       s.entries_seen, s.nr, unentered);
+	}
 	{
 		int each = b && s.nr >= n;
 		const char *skip = why;

@@ -46,12 +46,11 @@ static int attach_raw(struct bpf_program *p, const char *tp)
 	return 0;
 }
 
-struct dw_bpf *dw_bpf_open(struct dw_state *s, const char *entry_syms, int *have_entries)
+struct dw_bpf *dw_bpf_open(struct dw_state *s, int entries)
 {
 	struct dw_bpf *b = calloc(1, sizeof(*b));
 	struct drwatch_bpf *k;
 
-	*have_entries = 0;
 	if (!b)
 		return NULL;
 	b->s = s;
@@ -61,8 +60,6 @@ struct dw_bpf *dw_bpf_open(struct dw_state *s, const char *entry_syms, int *have
 		fprintf(stderr, "drwatch: cannot open the BPF object: %s\n", strerror(errno));
 		goto fail;
 	}
-	/* Attached by hand below: the kprobe target is only known at run time. */
-	bpf_program__set_autoattach(k->progs.dw_entry, false);
 	if (drwatch_bpf__load(k)) {
 		fprintf(
 		    stderr,
@@ -75,20 +72,9 @@ struct dw_bpf *dw_bpf_open(struct dw_state *s, const char *entry_syms, int *have
 	    attach_raw(k->progs.dw_vcpu_put, "dbgkvm_vcpu_put") ||
 	    attach_raw(k->progs.dw_dr_load, "dbgkvm_dr_load") ||
 	    attach_raw(k->progs.dw_dr_sync, "dbgkvm_dr_sync") ||
-	    attach_raw(k->progs.dw_debug_exit, "dbgkvm_debug_exit"))
+	    attach_raw(k->progs.dw_debug_exit, "dbgkvm_debug_exit") ||
+	    (entries && attach_raw(k->progs.dw_guest_entry, "dbgkvm_guest_entry")))
 		goto fail;
-	if (entry_syms && *entry_syms) {
-		char *list = strdup(entry_syms), *save = NULL, *sym;
-
-		/* Quiet while trying: a backend's symbol is missing on the other vendor. */
-		libbpf_set_print(NULL);
-		for (sym = strtok_r(list, ",", &save); sym && !*have_entries;
-		     sym = strtok_r(NULL, ",", &save))
-			*have_entries =
-			    bpf_program__attach_kprobe(k->progs.dw_entry, false, sym) != NULL;
-		libbpf_set_print(print_libbpf);
-		free(list);
-	}
 	b->rb = ring_buffer__new(bpf_map__fd(k->maps.events), on_event, b, NULL);
 	if (!b->rb) {
 		fprintf(stderr, "drwatch: cannot map the ring buffer: %s\n", strerror(errno));

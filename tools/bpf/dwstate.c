@@ -7,14 +7,15 @@
  * effective DR7 arms a breakpoint; WONT_EXIT: the guest owns DR0-3) must come after a
  * dr_load whose reason has RELOAD. A miss is:
  *   - a dr_load after a load without RELOAD in its reason, while the vCPU is armed;
- *   - a guest run (kprobe right after the world switch) after a load with no dr_load at
- *     all in between, while the vCPU is armed.
+ *   - a guest entry (dbgkvm_guest_entry, which follows the entry's dr_load, if any, and
+ *     precedes the world switch) after a load with no dr_load at all in between, while
+ *     the vCPU is armed (the entry's own switch_db_regs, as the entry plan found it).
  * A miss is "stale" when the hardware provably held something else: the load was on
  * another CPU than the vCPU's last dr_load or dr_sync, another vCPU loaded (or its guest
- * wrote, seen at dr_sync) its DR0-3 on this CPU since, or the module itself found other values there (reason STALE: dbgkvm's lazy
- * reload verifies DR0-3 before entries that load nothing, and reloads them). Host breakpoints are
- * not visible here, so a miss that is not stale is still a miss: the rule is unconditional, as in
- * KVM.
+ * wrote, seen at dr_sync) its DR0-3 on this CPU since, or the module itself found other values
+ * there (reason STALE: dbgkvm's lazy reload verifies DR0-3 before entries that load nothing, and
+ * reloads them). Host breakpoints are not visible here, so a miss that is not stale is still a
+ * miss: the rule is unconditional, as in KVM.
  */
 #include <string.h>
 #include "dwstate.h"
@@ -131,6 +132,10 @@ void dw_state_event(struct dw_state *s, const struct dw_event *e)
 		log_event(s, e);
 	if (!v)
 		return;
+	/* A dr_load and its entry are one stretch with interrupts off, on one CPU. */
+	if (v->entry_due && (e->kind != DW_ENTRY || e->cpu != v->dr_cpu))
+		v->unentered++;
+	v->entry_due = 0;
 	switch (e->kind) {
 	case DW_LOAD:
 		v->loads++;
@@ -168,17 +173,22 @@ void dw_state_event(struct dw_state *s, const struct dw_event *e)
 			v->pending = 0;
 		}
 		v->dr_cpu = e->cpu;
+		v->entry_due = 1;
 		if (cpu_ok(e->cpu))
 			s->dr_owner[e->cpu] = (int)(v - s->v) + 1;
-		/* The entry that follows clears RELOAD. */
+		/* The entry that follows (dbgkvm_guest_entry) clears RELOAD. */
 		v->sdr &= ~DW_SDR_RELOAD;
 		break;
 	case DW_ENTRY:
+		/* Interrupts are off from the dr_load (if any) to here: no load in between. */
 		v->entries++;
 		s->entries_seen++;
-		if (v->pending && (v->sdr & ARMED))
-			miss(s, v, e, "guest run with no dr_load");
+		v->sdr = e->sdr;
+		if (v->pending && (e->sdr & ARMED))
+			miss(s, v, e, "guest entry with no dr_load");
 		v->pending = 0;
+		/* The world switch follows: the entry clears RELOAD. */
+		v->sdr &= ~DW_SDR_RELOAD;
 		break;
 	case DW_DR_SYNC:
 		/* The guest wrote the hardware registers itself (WONT_EXIT): they are its own
@@ -206,6 +216,16 @@ __u64 dw_state_missed(const struct dw_state *s)
 	return n;
 }
 
+__u64 dw_state_unentered(const struct dw_state *s)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < s->nr; i++)
+		n += s->v[i].unentered;
+	return n;
+}
+
 void dw_state_summary(const struct dw_state *s, FILE *f, int have_entries, __u64 drops)
 {
 	int i;
@@ -227,8 +247,11 @@ void dw_state_summary(const struct dw_state *s, FILE *f, int have_entries, __u64
 			v->stale_loads, v->syncs, v->debug_exits, v->missed, v->missed_stale);
 	}
 	fprintf(f, "drwatch: %llu events, %d vCPUs, %llu missed reloads%s%s", s->events, s->nr,
-		dw_state_missed(s), have_entries ? "" : ", guest runs not traced (no kprobe)",
+		dw_state_missed(s), have_entries ? "" : ", guest entries not traced (--no-entry)",
 		s->overflow ? ", too many vCPUs: some not followed" : "");
+	if (have_entries && dw_state_unentered(s))
+		fprintf(f, ", %llu dr_loads not followed by their guest entry",
+			dw_state_unentered(s));
 	if (drops)
 		fprintf(f, ", %llu events LOST (ring buffer full): counts are low", drops);
 	fprintf(f, "\n");

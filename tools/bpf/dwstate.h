@@ -21,12 +21,16 @@ struct dw_vcpu {
 	__u64 entries, dr_loads, reloads, load_reloads, syncs, debug_exits;
 	__u64 missed, missed_stale;
 	__u64 stale_loads; /* dr_loads with STALE: the module found other values */
+	/* dr_loads whose vCPU's next event was not its guest entry on the same CPU (only
+	 * meaningful when guest entries are traced) */
+	__u64 unentered;
 	/* state */
 	__u32 sdr;	/* switch_db_regs, latest known */
 	__u32 last_tid; /* thread of the latest load */
 	int load_cpu;	/* CPU of the latest load, -1 before the first */
 	int dr_cpu;	/* CPU of the latest dr_load, -1 before the first */
-	int pending;	/* loaded, no dr_load with RELOAD since, no entry since */
+	int pending;	/* loaded, and no dr_load nor guest entry since */
+	int entry_due;	/* a dr_load, its guest entry not seen yet */
 	int last_put_preempt;
 };
 
@@ -45,6 +49,7 @@ void dw_state_init(struct dw_state *s);
 void dw_state_event(struct dw_state *s, const struct dw_event *e);
 void dw_state_summary(const struct dw_state *s, FILE *f, int have_entries, __u64 drops);
 __u64 dw_state_missed(const struct dw_state *s);
+__u64 dw_state_unentered(const struct dw_state *s);
 const char *dw_kind_name(__u32 kind);
 
 #endif
