@@ -311,6 +311,12 @@ if [ "$vm" = qemu-svm ]; then
 		-nic none -monitor none -serial "file:$serial"
 		-kernel "$vmlinuz" -initrd "$out/initrd.img" -append "$cmdline")
 	[ "$icount" = 0 ] || vmcmd+=(-icount shift=0)
+	# QEMU_EXTRA_ARGS (environment, optional): more QEMU options, split on blanks
+	# (e.g. a -plugin for scripts/exit-profile.sh).
+	if [ -n "${QEMU_EXTRA_ARGS:-}" ]; then
+		read -r -a extra_args <<<"$QEMU_EXTRA_ARGS"
+		vmcmd+=("${extra_args[@]}")
+	fi
 else
 	# Bochs cannot load a bzImage: boot an ISO through isolinux.
 	iso=$out/iso
