@@ -83,6 +83,17 @@ enum NptError : u64 {
 	NPT_ERR_FETCH = 1 << 4,
 };
 
+// What fetching and decoding the instruction at CS:RIP needs: far less than get_sregs,
+// which converts every segment (the profile of a CPUID exit on QEMU's SVM put that at
+// a third of the exit).
+struct InsnContext {
+	u64 cr0, cr3, cr4, efer; // as the guest sees them
+	u64 cs_base;
+	bool cs_l, cs_db;
+	u8 cpl;
+	bool long64() const { return (efer & bit(10)) && cs_l; } // EFER.LMA and CS.L
+};
+
 class ArchVcpu
 {
 public:
@@ -110,6 +121,7 @@ public:
 	virtual void set_reg(Reg r, u64 v) = 0;
 	virtual void get_sregs(kvm_sregs &s) = 0;
 	virtual void set_sregs(const kvm_sregs &s) = 0; // already validated by the core
+	virtual void insn_context(InsnContext &c) = 0;
 
 	// One guest entry. The core drives it (core/entry.cpp, KVM's vcpu_enter_guest):
 	// preemption off, prepare_entry, interrupts off, the guest FPU and debug registers,

@@ -154,11 +154,10 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 		if (!e.dr_write) {
 			// MOV from DR writes 64 bits in 64-bit mode, else 32 bits zero-extended:
 			// the operand size is fixed by the mode (SDM Vol. 2, MOV to/from DR).
-			kvm_sregs s;
-			arch_->get_sregs(s);
-			bool long64 = (s.efer & bit(10)) && s.cs.l;
+			InsnContext c;
+			arch_->insn_context(c);
 			arch_->set_reg(static_cast<Reg>(gpr & 15),
-				       long64 ? r.value : (r.value & 0xffffffff));
+				       c.long64() ? r.value : (r.value & 0xffffffff));
 		}
 		return finish_insn(next);
 	case dr::DrAction::InjectUD:

@@ -13,22 +13,34 @@ namespace
 {
 bool read_qword(void *ctx, u64 gpa, u64 *val)
 {
-	return !static_cast<Vm *>(ctx)->read_gpa(gpa, val, sizeof(*val));
+	return !static_cast<Vm *>(ctx)->read_gpa_u64(gpa, val);
+}
+
+// Up to 15 bytes at gpa, inside one page: the aligned qwords that cover them (at most
+// three; an aligned qword never crosses a page).
+bool read_bytes(Vm &vm, u64 gpa, u8 *dst, unsigned len)
+{
+	u64 words[3];
+	const u64 first = gpa & ~u64{7};
+	const unsigned nwords = unsigned(((gpa + len - 1) & ~u64{7}) - first) / 8 + 1;
+	for (unsigned i = 0; i < nwords; i++)
+		if (vm.read_gpa_u64(first + 8 * i, &words[i]))
+			return false;
+	__builtin_memcpy(dst, reinterpret_cast<const u8 *>(words) + (gpa & 7), len);
+	return true;
 }
 } // namespace
 
-Errno fetch_insn(Vm &vm, ArchVcpu &arch, u8 buf[15], unsigned *n, u64 *linear)
+Errno fetch_insn(Vm &vm, const InsnContext &c, u64 rip, u8 buf[15], unsigned *n, u64 *linear)
 {
-	kvm_sregs s;
-	arch.get_sregs(s);
-	bool long64 = (s.efer & emulate::kEferLma) && s.cs.l;
-	u64 la = s.cs.base + arch.reg(RIP);
+	const bool long64 = c.long64();
+	u64 la = c.cs_base + rip;
 	if (!long64)
 		la &= 0xffffffff;
 	*linear = la;
 	*n = 0;
-	emulate::PagingState ps{s.cr0, s.cr3, s.cr4, s.efer, false, 0};
-	bool user = s.ss.dpl == 3;
+	emulate::PagingState ps{c.cr0, c.cr3, c.cr4, c.efer, false, 0};
+	const bool user = c.cpl == 3;
 	// Page by page: the second page may be unmapped, and the decoder then reports
 	// that it needs more bytes.
 	while (*n < 15) {
@@ -37,7 +49,7 @@ Errno fetch_insn(Vm &vm, ArchVcpu &arch, u8 buf[15], unsigned *n, u64 *linear)
 		if (w.status != emulate::WalkStatus::Ok)
 			break;
 		unsigned chunk = min<unsigned>(15 - *n, PAGE_SIZE - (w.gpa & (PAGE_SIZE - 1)));
-		if (vm.read_gpa(w.gpa, buf + *n, chunk))
+		if (!read_bytes(vm, w.gpa, buf + *n, chunk))
 			break;
 		*n += chunk;
 	}

@@ -54,18 +54,22 @@ int Vcpu::complete_pending()
 	return finish_insn(pending_next_rip_);
 }
 
-// Decode the instruction at CS:RIP.
-bool Vcpu::decode_current(emulate::Insn *insn)
+// Fetch and decode the instruction at CS:RIP: the one place every exit that needs the
+// instruction goes through. *linear (if given) gets its linear address.
+bool Vcpu::decode_current(emulate::Insn *insn, u64 *linear)
 {
+	InsnContext c;
+	arch_->insn_context(c);
 	u8 bytes[15];
 	unsigned n = 0;
-	u64 linear;
-	if (fetch_insn(vm_, *arch_, bytes, &n, &linear))
+	u64 la = 0;
+	Errno r = fetch_insn(vm_, c, arch_->reg(RIP), bytes, &n, &la);
+	if (linear)
+		*linear = la;
+	if (r)
 		return false;
-	kvm_sregs s;
-	arch_->get_sregs(s);
 	bool vm86 = arch_->reg(RFLAGS) & bit(17);
-	auto mode = emulate::cpu_mode(s.cr0 & 1, vm86, s.efer & bit(10), s.cs.l, s.cs.db);
+	auto mode = emulate::cpu_mode(c.cr0 & 1, vm86, c.efer & bit(10), c.cs_l, c.cs_db);
 	*insn = emulate::Insn{};
 	return emulate::decode(bytes, n, mode, insn) == emulate::DecodeResult::Ok;
 }
@@ -134,19 +138,9 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 	int ret;
 	if (check_code_breakpoint(&ret, rf_after_fault) == EmulCheck::Stop)
 		return ret; // the access has not happened; it repeats after the #DB
-	u8 bytes[15];
-	unsigned n = 0;
 	u64 linear = 0, rip = arch_->reg(RIP);
-	Errno r = fetch_insn(vm_, *arch_, bytes, &n, &linear);
-	if (r)
-		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
-
-	kvm_sregs s;
-	arch_->get_sregs(s);
-	bool vm86 = arch_->reg(RFLAGS) & bit(17);
-	auto mode = emulate::cpu_mode(s.cr0 & 1, vm86, s.efer & bit(10), s.cs.l, s.cs.db);
-	emulate::Insn insn{};
-	if (emulate::decode(bytes, n, mode, &insn) != emulate::DecodeResult::Ok)
+	emulate::Insn insn;
+	if (!decode_current(&insn, &linear))
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
 	emulate::MemAccess acc = emulate::mem_access(insn);
 	if (!acc.valid)
@@ -167,7 +161,7 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 	pending_ = Pending::Mmio;
 	pending_rip_ = rip;
 	pending_next_rip_ = rip + insn.len;
-	if (mode != emulate::CpuMode::Long64)
+	if (insn.mode != emulate::CpuMode::Long64)
 		pending_next_rip_ &= 0xffffffff;
 	return 0;
 }
@@ -191,10 +185,8 @@ int Vcpu::handle_cpuid(const ArchExit &e)
 	if (!next_rip(e, &rip))
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
 	u32 regs[4];
-	kvm_sregs s;
-	arch_->get_sregs(s);
 	guest_cpuid(static_cast<u32>(arch_->reg(RAX)), static_cast<u32>(arch_->reg(RCX)), id_,
-		    s.cr4, regs);
+		    arch_->cr4(), regs);
 	arch_->set_reg(RAX, regs[0]);
 	arch_->set_reg(RBX, regs[1]);
 	arch_->set_reg(RCX, regs[2]);

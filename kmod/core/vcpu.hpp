@@ -65,7 +65,7 @@ private:
 	int debug_exit(const debugreg::DebugExit &d);
 	EmulCheck check_code_breakpoint(int *ret, bool rf_after_fault);
 	int finish_insn(u64 next_rip);
-	bool decode_current(emulate::Insn *insn);
+	bool decode_current(emulate::Insn *insn, u64 *linear = nullptr);
 	int handle_mov_dr(const ArchExit &e);
 	Errno set_guest_debug(unsigned long arg);
 	Errno get_debugregs(unsigned long arg);

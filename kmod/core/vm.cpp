@@ -162,22 +162,12 @@ Errno Vm::fault_in(u64 gpa, FaultResult *res)
 	return r;
 }
 
-Errno Vm::read_gpa(u64 gpa, void *dst, u64 len)
+Errno Vm::read_gpa_u64(u64 gpa, u64 *val)
 {
-	u8 *out = static_cast<u8 *>(dst);
-	while (len) {
-		const MemSlot *s = slots_.find_gpa(gpa);
-		if (!s)
-			return -DK_EFAULT;
-		u64 off = gpa - s->gpa;
-		u64 chunk = min(len, s->npages * PAGE_SIZE - off);
-		if (dk_copy_from_user(out, s->uaddr + off, chunk))
-			return -DK_EFAULT;
-		out += chunk;
-		gpa += chunk;
-		len -= chunk;
-	}
-	return 0;
+	const MemSlot *s = slots_.find_gpa(gpa);
+	if (!s)
+		return -DK_EFAULT;
+	return dk_get_user_u64(s->uaddr + (gpa - s->gpa), val);
 }
 
 Errno Vm::create_vcpu(unsigned long id)

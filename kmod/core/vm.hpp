@@ -35,7 +35,9 @@ public:
 	// Resolve a nested-paging fault: pin and map the page, or report MMIO.
 	Errno fault_in(u64 gpa, FaultResult *res);
 	// Copy guest-physical memory through the VMM's mapping (vCPU thread only).
-	Errno read_gpa(u64 gpa, void *dst, u64 len);
+	// The 8 bytes at an 8-byte aligned guest-physical address (the VMM's memory, read with
+	// get_user: no hardened-usercopy walk for a page-table entry). Slots lock held.
+	Errno read_gpa_u64(u64 gpa, u64 *val);
 
 	unsigned int id() const { return id_; }
 	// KVM's rule: only the process that created the VM may use it (-EIO otherwise);

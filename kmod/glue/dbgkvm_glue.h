@@ -61,6 +61,7 @@ DK_EXTERN_C dk_u64 dk_page_pa(void *page) DK_NOEXCEPT;
 DK_EXTERN_C void *dk_phys_to_virt(dk_u64 pa) DK_NOEXCEPT; /* for pages from dk_alloc_pages */
 DK_EXTERN_C int dk_access_ok(unsigned long uaddr, dk_size size) DK_NOEXCEPT;
 DK_EXTERN_C int dk_copy_from_user(void *dst, unsigned long usrc, dk_size n) DK_NOEXCEPT;
+DK_EXTERN_C int dk_get_user_u64(unsigned long usrc, dk_u64 *val) DK_NOEXCEPT;
 DK_EXTERN_C int dk_copy_to_user(unsigned long udst, const void *src, dk_size n) DK_NOEXCEPT;
 
 /* ---- the VMM's address space: a VM belongs to the mm that created it ---- */

@@ -60,6 +60,11 @@ int dk_copy_from_user(void *dst, unsigned long usrc, dk_size n)
 	return copy_from_user(dst, (const void __user *)usrc, n) ? -EFAULT : 0;
 }
 
+int dk_get_user_u64(unsigned long usrc, dk_u64 *val)
+{
+	return get_user(*val, (const u64 __user *)usrc) ? -EFAULT : 0;
+}
+
 int dk_copy_to_user(unsigned long udst, const void *src, dk_size n)
 {
 	return copy_to_user((void __user *)udst, src, n) ? -EFAULT : 0;

@@ -52,6 +52,7 @@ public:
 	void set_reg(Reg r, u64 v) override;
 	void get_sregs(kvm_sregs &s) override;
 	void set_sregs(const kvm_sregs &s) override;
+	void insn_context(InsnContext &c) override;
 	bool prepare_entry(int cpu) override;
 	void world_switch() override;
 	ArchExit complete_exit() override;

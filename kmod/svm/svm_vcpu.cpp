@@ -230,6 +230,19 @@ void SvmVcpu::set_sregs(const kvm_sregs &k)
 	s.efer = k.efer | EFER_SVME; // SVME must be set in the guest's EFER (APM 15.5.1)
 }
 
+void SvmVcpu::insn_context(InsnContext &c)
+{
+	const VmcbSave &s = vmcb_->save;
+	c.cr0 = s.cr0;
+	c.cr3 = s.cr3;
+	c.cr4 = s.cr4;
+	c.efer = s.efer & ~EFER_SVME;
+	c.cs_base = s.cs.base;
+	c.cs_l = (s.cs.attrib >> 9) & 1; // VMCB attribute bits: APM 15.5.1 (see to_attrib)
+	c.cs_db = (s.cs.attrib >> 10) & 1;
+	c.cpl = s.cpl;
+}
+
 void SvmVcpu::queue_exception(u8 vector, bool has_error, u32 error)
 {
 	if (event_ & EVT_VALID)

@@ -485,6 +485,22 @@ void VmxVcpu::save_idt_vectoring(const ExitInfo &x)
 	event_len_ = x.insn_len;
 }
 
+// The CR0/CR4 the guest sees (the read shadows for the host-owned bits), as get_sregs.
+// Access rights: L is bit 13, D/B bit 14, DPL bits 6:5 (24.4.1, Table 24-2).
+void VmxVcpu::insn_context(InsnContext &c)
+{
+	u64 m0 = cr0_mask(), m4 = cr4_mask();
+	c.cr0 = (vmread(GUEST_CR0) & ~m0) | (vmread(CR0_READ_SHADOW) & m0);
+	c.cr3 = vmread(GUEST_CR3);
+	c.cr4 = (vmread(GUEST_CR4) & ~m4) | (vmread(CR4_READ_SHADOW) & m4);
+	c.efer = vmread(GUEST_IA32_EFER);
+	c.cs_base = vmread(seg_base(SEG_CS));
+	u32 cs_ar = u32(vmread(seg_ar(SEG_CS)));
+	c.cs_l = (cs_ar >> 13) & 1;
+	c.cs_db = (cs_ar >> 14) & 1;
+	c.cpl = u8(cpl());
+}
+
 u64 VmxVcpu::cs_base()
 {
 	return vmread(seg_base(SEG_CS));
