@@ -31,7 +31,8 @@ bool read_bytes(Vm &vm, u64 gpa, u8 *dst, unsigned len)
 }
 } // namespace
 
-Errno fetch_insn(Vm &vm, const InsnContext &c, u64 rip, u8 buf[15], unsigned *n, u64 *linear)
+Errno fetch_insn(Vm &vm, const InsnContext &c, u64 rip, emulate::WalkMemo &memo, u8 buf[15],
+		 unsigned *n, u64 *linear)
 {
 	const bool long64 = c.long64();
 	u64 la = c.cs_base + rip;
@@ -45,7 +46,7 @@ Errno fetch_insn(Vm &vm, const InsnContext &c, u64 rip, u8 buf[15], unsigned *n,
 	// that it needs more bytes.
 	while (*n < 15) {
 		u64 cur = long64 ? la + *n : (la + *n) & 0xffffffff;
-		emulate::WalkResult w = emulate::walk(cur, ps, read_qword, &vm, false, user, true);
+		emulate::WalkResult w = memo.walk(cur, ps, read_qword, &vm, false, user, true);
 		if (w.status != emulate::WalkStatus::Ok)
 			break;
 		unsigned chunk = min<unsigned>(15 - *n, PAGE_SIZE - (w.gpa & (PAGE_SIZE - 1)));

@@ -63,7 +63,7 @@ bool Vcpu::decode_current(emulate::Insn *insn, u64 *linear)
 	u8 bytes[15];
 	unsigned n = 0;
 	u64 la = 0;
-	Errno r = fetch_insn(vm_, c, arch_->reg(RIP), bytes, &n, &la);
+	Errno r = fetch_insn(vm_, c, arch_->reg(RIP), code_walk_, bytes, &n, &la);
 	if (linear)
 		*linear = la;
 	if (r)

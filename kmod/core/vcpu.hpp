@@ -4,6 +4,7 @@
 #include "core/arch.hpp"
 #include "debugreg/dr_rules.hpp"
 #include "emulate/decode.hpp"
+#include "emulate/paging.hpp"
 
 struct dk_guest_fpu;
 
@@ -89,6 +90,7 @@ private:
 	u64 pending_rip_ = 0;	  // RIP of the instruction being completed
 	u64 pending_next_rip_ = 0;
 	emulate::Insn mmio_insn_ = {}; // Mmio: the instruction to complete
+	emulate::WalkMemo code_walk_;  // the last walk of RIP's page (fetch_insn)
 	u64 apic_base_ = 0xfee00900;   // BSP, xAPIC enabled: what KVM reports after reset
 	int loaded_cpu_ = -1;
 };

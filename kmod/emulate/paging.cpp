@@ -237,4 +237,44 @@ WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void
 	return res;
 }
 
+bool WalkMemo::same_entries(ReadPhysFn read_qword, void *ctx) const
+{
+	for (unsigned i = 0; i < res_.levels && i < 5; i++) {
+		uint64_t q;
+		if (!read_qword(ctx, res_.entry_gpa[i] & ~7ull, &q))
+			return false;
+		if (entries32_)
+			q = (res_.entry_gpa[i] & 4) ? q >> 32 : q & 0xffffffffull;
+		if (q != res_.entry[i])
+			return false;
+	}
+	return true;
+}
+
+WalkResult WalkMemo::walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void *ctx,
+			  bool write, bool user, bool fetch)
+{
+	const uint8_t access = uint8_t(write | user << 1 | fetch << 2);
+	if (valid_ && gva >> 12 == page_ && access == access_ && ps.cr0 == ps_.cr0 &&
+	    ps.cr3 == ps_.cr3 && ps.cr4 == ps_.cr4 && ps.efer == ps_.efer &&
+	    ps.rflags_ac == ps_.rflags_ac && ps.maxphyaddr == ps_.maxphyaddr &&
+	    same_entries(read_qword, ctx)) {
+		WalkResult r = res_;
+		r.gpa += gva & 0xfff;
+		return r;
+	}
+	valid_ = false;
+	WalkResult r = emulate::walk(gva & ~0xfffull, ps, read_qword, ctx, write, user, fetch);
+	if (r.status != WalkStatus::Ok)
+		return emulate::walk(gva, ps, read_qword, ctx, write, user, fetch);
+	valid_ = true;
+	entries32_ = (ps.cr0 & kCr0Pg) && !(ps.cr4 & kCr4Pae);
+	access_ = access;
+	page_ = gva >> 12;
+	ps_ = ps;
+	res_ = r;
+	r.gpa += gva & 0xfff;
+	return r;
+}
+
 } // namespace dbgkvm::emulate

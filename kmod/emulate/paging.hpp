@@ -63,6 +63,31 @@ struct WalkResult {
 [[nodiscard]] WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void *ctx,
 			      bool write, bool user, bool fetch);
 
+// The last successful walk, and the entries it read. A walk is a pure function of the
+// paging state, the access, the page of gva and the entries it reads (it sets no
+// accessed or dirty bits), so when all of those are unchanged so is its result: a later
+// walk of the same page re-reads the entries and compares them instead of walking. It
+// is exact, not a TLB: a changed entry, anywhere on the path, means a fresh walk. An
+// instruction fetch at the same RIP, exit after exit (a CPUID loop without NRIP save),
+// is the case it is for.
+class WalkMemo
+{
+public:
+	[[nodiscard]] WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword,
+				      void *ctx, bool write, bool user, bool fetch);
+	void clear() { valid_ = false; }
+
+private:
+	bool same_entries(ReadPhysFn read_qword, void *ctx) const;
+
+	bool valid_ = false;
+	bool entries32_ = false; // 32-bit paging: 4-byte entries
+	uint8_t access_ = 0;
+	uint64_t page_ = 0; // gva >> 12
+	PagingState ps_ = {};
+	WalkResult res_ = {}; // for gva page_ << 12
+};
+
 // Control-register and EFER bits the walker reads.
 inline constexpr uint64_t kCr0Wp = 1ull << 16;
 inline constexpr uint64_t kCr0Pg = 1ull << 31;

@@ -477,5 +477,94 @@ TEST_F(Long, FiveLevel)
 	EXPECT_EQ(run(m, ps, gva).error_code, kPfPresent | kPfRsvd);
 }
 
+// ---------------------------------------------------------------- WalkMemo
+
+WalkResult memo_run(WalkMemo &memo, FakeMem &m, const PagingState &ps, uint64_t gva, Access a = {})
+{
+	return memo.walk(gva, ps, &FakeMem::read, &m, a.write, a.user, a.fetch);
+}
+
+TEST_F(Long, MemoRereadsTheEntriesInsteadOfWalking)
+{
+	WalkMemo memo;
+	map4k(0x7000'1000ull, 0x9000, P | RW, P | RW);
+	auto r = memo_run(memo, m, ps, 0x7000'1234ull, {false, false, true});
+	ASSERT_EQ(r.status, WalkStatus::Ok);
+	EXPECT_EQ(r.gpa, 0x9234u);
+	m.reads = 0;
+	// The same page at another offset: four reads (the entries), the same translation.
+	r = memo_run(memo, m, ps, 0x7000'1ff0ull, {false, false, true});
+	ASSERT_EQ(r.status, WalkStatus::Ok);
+	EXPECT_EQ(r.gpa, 0x9ff0u);
+	EXPECT_EQ(m.reads, 4u);
+	const auto plain = run(m, ps, 0x7000'1ff0ull, {false, false, true});
+	EXPECT_EQ(r.page_size, plain.page_size);
+	EXPECT_EQ(r.levels, plain.levels);
+}
+
+TEST_F(Long, MemoSeesAChangedEntryAtAnyLevel)
+{
+	WalkMemo memo;
+	map4k(0x7000'1000ull, 0x9000, P | RW, P | RW);
+	ASSERT_EQ(memo_run(memo, m, ps, 0x7000'1000ull).gpa, 0x9000u);
+	m.set64(kPt + 1 * 8, 0xa000 | P | RW); // the PTE now maps another page
+	EXPECT_EQ(memo_run(memo, m, ps, 0x7000'1000ull).gpa, 0xa000u);
+	m.set64(kPd + ((0x7000'1000ull >> 21) & 0x1ff) * 8, 0); // the PDE goes away
+	const auto r = memo_run(memo, m, ps, 0x7000'1000ull);
+	EXPECT_EQ(r.status, WalkStatus::PageFault);
+	EXPECT_EQ(r.error_code, 0u);
+}
+
+TEST_F(Long, MemoIsKeyedByPagingStateAccessAndPage)
+{
+	WalkMemo memo;
+	map4k(0x7000'1000ull, 0x9000, P, P); // read-only, supervisor
+	ASSERT_EQ(memo_run(memo, m, ps, 0x7000'1000ull).status, WalkStatus::Ok);
+	// A write, a user access: the rights decide again (faults).
+	EXPECT_EQ(memo_run(memo, m, ps, 0x7000'1000ull, {true, false, false}).status,
+		  WalkStatus::PageFault);
+	EXPECT_EQ(memo_run(memo, m, ps, 0x7000'1000ull, {false, true, false}).status,
+		  WalkStatus::PageFault);
+	// Another CR3: another walk (its tables are empty: not present).
+	PagingState other = ps;
+	other.cr3 = 0x8000;
+	EXPECT_EQ(memo_run(memo, m, other, 0x7000'1000ull).status, WalkStatus::PageFault);
+	// CR0.WP off: a supervisor write to the read-only page is allowed (SDM 4.6.1).
+	PagingState nowp = ps;
+	nowp.cr0 &= ~kCr0Wp;
+	EXPECT_EQ(memo_run(memo, m, nowp, 0x7000'1000ull, {true, false, false}).status,
+		  WalkStatus::Ok);
+	// The next page is not mapped.
+	EXPECT_EQ(memo_run(memo, m, ps, 0x7000'2000ull).status, WalkStatus::PageFault);
+}
+
+TEST_F(Bits32, MemoComparesTheEntryHalfOfTheQword)
+{
+	WalkMemo memo;
+	map4k(0x00401000, 0x5000, P | RW, P | RW); // PDE 1, PTE 1: upper halves
+	ASSERT_EQ(memo_run(memo, m, ps, 0x00401abc).gpa, 0x5abcu);
+	// The lower halves (PDE 0, PTE 0) change: the memo still holds.
+	map4k(0x00000000, 0x7000, P | RW, P | RW);
+	m.reads = 0;
+	EXPECT_EQ(memo_run(memo, m, ps, 0x00401abc).gpa, 0x5abcu);
+	EXPECT_EQ(m.reads, 2u);
+	// The upper half changes: a fresh walk.
+	m.set32(kPt + 1 * 4, 0x6000 | P | RW);
+	EXPECT_EQ(memo_run(memo, m, ps, 0x00401abc).gpa, 0x6abcu);
+}
+
+TEST(PagingOffMemo, Identity)
+{
+	FakeMem m;
+	WalkMemo memo;
+	PagingState ps{};
+	ps.cr0 = 1;
+	EXPECT_EQ(memo.walk(0x1234'5678, ps, &FakeMem::read, &m, false, false, true).gpa,
+		  0x1234'5678u);
+	EXPECT_EQ(memo.walk(0x1234'5000, ps, &FakeMem::read, &m, false, false, true).gpa,
+		  0x1234'5000u);
+	EXPECT_EQ(m.reads, 0u);
+}
+
 } // namespace
 } // namespace dbgkvm::emulate
