@@ -33,7 +33,7 @@ debugreg::Knobs knobs()
 
 u64 Vcpu::linear_rip()
 {
-	return arch_->cs_base() + arch_->reg(RIP);
+	return arch_->cs_base() + reg(RIP);
 }
 
 dr::GuestCtx Vcpu::guest_ctx()
@@ -77,7 +77,7 @@ int Vcpu::debug_exit(const dr::DebugExit &d)
 EmulCheck Vcpu::check_code_breakpoint(int *ret, bool rf_after_fault)
 {
 	const u64 rip = linear_rip();
-	bool rf = arch_->reg(RFLAGS) & RFLAGS_RF;
+	bool rf = reg(RFLAGS) & RFLAGS_RF;
 	if (rf_after_fault)
 		rf = !dr::guest_debugging_hw(dr_) || rip == code_db_rip_;
 	dr::CodeBpResult r =
@@ -103,14 +103,14 @@ EmulCheck Vcpu::check_code_breakpoint(int *ret, bool rf_after_fault)
 // kvm_vcpu_do_singlestep. Returns 1 to go on, 0 for a KVM_EXIT_DEBUG.
 int Vcpu::finish_insn(u64 next_rip)
 {
-	u64 rflags = arch_->reg(RFLAGS);
+	u64 rflags = reg(RFLAGS);
 	bool tf = dr::guest_rflags(dr_, rflags) & RFLAGS_TF;
 	if (linear_rip() == code_db_rip_)
 		code_db_rip_ = ~u64{0}; // the instruction that took the code #DB is done
-	arch_->set_reg(RIP, next_rip);
+	set_reg(RIP, next_rip);
 	dr::StepResult r = dr::after_emulated_insn(dr_, {linear_rip(), tf}, knobs());
 	if (r.clear_rf && (rflags & RFLAGS_RF))
-		arch_->set_reg(RFLAGS, rflags & ~RFLAGS_RF);
+		set_reg(RFLAGS, rflags & ~RFLAGS_RF);
 	switch (r.action) {
 	case dr::DbgAction::ExitDebug:
 		return debug_exit(r.exit);
@@ -137,16 +137,15 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 		emulate::Insn insn{};
 		if (!decode_current(&insn) ||
 		    (insn.op != emulate::Op::MovToDr && insn.op != emulate::Op::MovFromDr))
-			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code,
-					      arch_->reg(RIP));
+			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 		gpr = insn.rm;
-		next = arch_->reg(RIP) + insn.len;
+		next = reg(RIP) + insn.len;
 		if (insn.mode != emulate::CpuMode::Long64)
 			next &= 0xffffffff;
 	} else {
 		next = e.next_rip;
 	}
-	u64 val = e.dr_write ? arch_->reg(static_cast<Reg>(gpr & 15)) : 0;
+	u64 val = e.dr_write ? reg(static_cast<Reg>(gpr & 15)) : 0;
 	dr::DrResult r = dr::on_dr_intercept(dr_, e.dr, e.dr_write, val, guest_ctx());
 	arch_->push_debug(r.push);
 	switch (r.action) {
@@ -156,8 +155,8 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 			// the operand size is fixed by the mode (SDM Vol. 2, MOV to/from DR).
 			InsnContext c;
 			arch_->insn_context(c);
-			arch_->set_reg(static_cast<Reg>(gpr & 15),
-				       c.long64() ? r.value : (r.value & 0xffffffff));
+			set_reg(static_cast<Reg>(gpr & 15),
+				c.long64() ? r.value : (r.value & 0xffffffff));
 		}
 		return finish_insn(next);
 	case dr::DrAction::InjectUD:
@@ -188,10 +187,10 @@ Errno Vcpu::set_guest_debug(unsigned long arg)
 	for (int i = 0; i < 8; i++)
 		req.debugreg[i] = g.arch.debugreg[i];
 	dr::GuestDebugResult r =
-	    dr::set_guest_debug(dr_, req, arch_->event_pending(), arch_->reg(RFLAGS), linear_rip());
+	    dr::set_guest_debug(dr_, req, arch_->event_pending(), reg(RFLAGS), linear_rip());
 	if (r.err)
 		return r.err;
-	arch_->set_reg(RFLAGS, r.rflags);
+	set_reg(RFLAGS, r.rflags);
 	arch_->set_bp_intercept(r.intercept_bp);
 	arch_->push_debug(r.push);
 	if (r.queue_db)

@@ -49,6 +49,7 @@ ArchExit Vcpu::enter_guest()
 	drs.enter(dr_, arch_->vendor(), knobs(), hw);
 	dk_trace_guest_entry(vm_.id(), id_, cpu, sdr);
 	arch_->world_switch();
+	regs_changed();
 	drs.exit(dr_, hw);
 
 	dk_irq_enable(); // a host interrupt that ended the guest is taken here

@@ -12,20 +12,17 @@
 namespace dbgkvm
 {
 
-namespace
-{
-void load_gprs(ArchVcpu &a, u64 gpr[16])
+void Vcpu::load_gprs(u64 gpr[16])
 {
 	for (unsigned i = 0; i < 16; i++)
-		gpr[i] = a.reg(static_cast<Reg>(i));
+		gpr[i] = reg(static_cast<Reg>(i));
 }
 
-void store_gprs(ArchVcpu &a, const u64 gpr[16])
+void Vcpu::store_gprs(const u64 gpr[16])
 {
 	for (unsigned i = 0; i < 16; i++)
-		a.set_reg(static_cast<Reg>(i), gpr[i]);
+		set_reg(static_cast<Reg>(i), gpr[i]);
 }
-} // namespace
 
 // Finish the exit user space just handled (IN data into RAX, an MMIO load into its
 // register) and step over the instruction. 1: go on; 0: a KVM_EXIT_DEBUG (single-step).
@@ -33,23 +30,23 @@ int Vcpu::complete_pending()
 {
 	Pending p = pending_;
 	pending_ = Pending::None;
-	if (p == Pending::None || arch_->reg(RIP) != pending_rip_)
+	if (p == Pending::None || reg(RIP) != pending_rip_)
 		return 1;
 	if (p == Pending::Io && pending_in_) {
-		u64 data = 0, rax = arch_->reg(RAX);
+		u64 data = 0, rax = reg(RAX);
 		__builtin_memcpy(&data, static_cast<u8 *>(pio_page_), pending_size_);
 		// IN AL/AX merge into RAX; IN EAX zero-extends (SDM Vol. 1, 3.4.1.1).
 		if (pending_size_ == 4)
 			rax = data;
 		else
 			rax = (rax & ~((u64{1} << (pending_size_ * 8)) - 1)) | data;
-		arch_->set_reg(RAX, rax);
+		set_reg(RAX, rax);
 	} else if (p == Pending::Mmio && !run_->mmio.is_write) {
 		u64 gpr[16], data = 0;
-		load_gprs(*arch_, gpr);
+		load_gprs(gpr);
 		__builtin_memcpy(&data, run_->mmio.data, min<u32>(run_->mmio.len, 8));
 		emulate::complete_load(mmio_insn_, gpr, data);
-		store_gprs(*arch_, gpr);
+		store_gprs(gpr);
 	}
 	return finish_insn(pending_next_rip_);
 }
@@ -63,12 +60,12 @@ bool Vcpu::decode_current(emulate::Insn *insn, u64 *linear)
 	u8 bytes[15];
 	unsigned n = 0;
 	u64 la = 0;
-	Errno r = fetch_insn(vm_, c, arch_->reg(RIP), code_walk_, bytes, &n, &la);
+	Errno r = fetch_insn(vm_, c, reg(RIP), code_walk_, bytes, &n, &la);
 	if (linear)
 		*linear = la;
 	if (r)
 		return false;
-	bool vm86 = arch_->reg(RFLAGS) & bit(17);
+	bool vm86 = reg(RFLAGS) & bit(17);
 	auto mode = emulate::cpu_mode(c.cr0 & 1, vm86, c.efer & bit(10), c.cs_l, c.cs_db);
 	*insn = emulate::Insn{};
 	return emulate::decode(bytes, n, mode, insn) == emulate::DecodeResult::Ok;
@@ -85,7 +82,7 @@ bool Vcpu::next_rip(const ArchExit &e, u64 *out)
 	emulate::Insn insn;
 	if (!decode_current(&insn))
 		return false;
-	u64 rip = arch_->reg(RIP) + insn.len;
+	u64 rip = reg(RIP) + insn.len;
 	*out = insn.mode == emulate::CpuMode::Long64 ? rip : (rip & 0xffffffff);
 	return true;
 }
@@ -94,7 +91,7 @@ int Vcpu::skip_and_continue(const ArchExit &e)
 {
 	u64 rip;
 	if (!next_rip(e, &rip))
-		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 	return finish_insn(rip);
 }
 
@@ -120,13 +117,13 @@ int Vcpu::handle_io(const ArchExit &e)
 	if (e.in) {
 		__builtin_memset(data, 0, 8);
 	} else {
-		u64 rax = arch_->reg(RAX);
+		u64 rax = reg(RAX);
 		__builtin_memcpy(data, &rax, e.size);
 	}
 	pending_ = Pending::Io;
 	pending_in_ = e.in;
 	pending_size_ = e.size;
-	pending_rip_ = arch_->reg(RIP);
+	pending_rip_ = reg(RIP);
 	pending_next_rip_ = e.next_rip;
 	return 0;
 }
@@ -138,7 +135,7 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 	int ret;
 	if (check_code_breakpoint(&ret, rf_after_fault) == EmulCheck::Stop)
 		return ret; // the access has not happened; it repeats after the #DB
-	u64 linear = 0, rip = arch_->reg(RIP);
+	u64 linear = 0, rip = reg(RIP);
 	emulate::Insn insn;
 	if (!decode_current(&insn, &linear))
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
@@ -153,7 +150,7 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 	__builtin_memset(run_->mmio.data, 0, sizeof(run_->mmio.data));
 	if (acc.is_write) {
 		u64 gpr[16];
-		load_gprs(*arch_, gpr);
+		load_gprs(gpr);
 		u64 v = emulate::store_value(insn, gpr);
 		__builtin_memcpy(run_->mmio.data, &v, acc.size);
 	}
@@ -183,26 +180,26 @@ int Vcpu::handle_cpuid(const ArchExit &e)
 {
 	u64 rip;
 	if (!next_rip(e, &rip))
-		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 	u32 regs[4];
-	guest_cpuid(static_cast<u32>(arch_->reg(RAX)), static_cast<u32>(arch_->reg(RCX)), id_,
-		    arch_->cr4(), regs);
-	arch_->set_reg(RAX, regs[0]);
-	arch_->set_reg(RBX, regs[1]);
-	arch_->set_reg(RCX, regs[2]);
-	arch_->set_reg(RDX, regs[3]);
+	guest_cpuid(static_cast<u32>(reg(RAX)), static_cast<u32>(reg(RCX)), id_, arch_->cr4(),
+		    regs);
+	set_reg(RAX, regs[0]);
+	set_reg(RBX, regs[1]);
+	set_reg(RCX, regs[2]);
+	set_reg(RDX, regs[3]);
 	return finish_insn(rip);
 }
 
 int Vcpu::handle_msr(const ArchExit &e, bool write)
 {
-	u32 index = static_cast<u32>(arch_->reg(RCX));
+	u32 index = static_cast<u32>(reg(RCX));
 	u64 rip;
 	if (!next_rip(e, &rip))
-		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, arch_->reg(RIP));
+		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 	Errno r;
 	if (write) {
-		u64 v = (arch_->reg(RDX) << 32) | static_cast<u32>(arch_->reg(RAX));
+		u64 v = (reg(RDX) << 32) | static_cast<u32>(reg(RAX));
 		r = arch_->set_msr(index, v);
 		if (r == -DK_ENOENT)
 			r = common_set_msr(index, v, &apic_base_);
@@ -212,8 +209,8 @@ int Vcpu::handle_msr(const ArchExit &e, bool write)
 		if (r == -DK_ENOENT)
 			r = common_get_msr(index, &v, apic_base_);
 		if (!r) {
-			arch_->set_reg(RAX, static_cast<u32>(v));
-			arch_->set_reg(RDX, v >> 32);
+			set_reg(RAX, static_cast<u32>(v));
+			set_reg(RDX, v >> 32);
 		}
 	}
 	if (r) {
@@ -239,8 +236,7 @@ int Vcpu::handle_exit(const ArchExit &e)
 		// kvm_emulate_halt); a single-step #DB for the guest stays queued.
 		u64 rip;
 		if (!next_rip(e, &rip))
-			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code,
-					      arch_->reg(RIP));
+			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 		finish_insn(rip);
 		run_->exit_reason = KVM_EXIT_HLT;
 		return 0;

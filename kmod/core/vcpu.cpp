@@ -51,6 +51,7 @@ void Vcpu::load(int cpu)
 {
 	loaded_cpu_ = cpu;
 	arch_->load(cpu);
+	regs_changed(); // VMX may have reset a vCPU created while VMX was off
 	debugreg::vcpu_load(dr_, knobs());
 	dk_trace_vcpu_load(vm_.id(), id_, cpu, dr_.switch_db_regs);
 }
@@ -66,6 +67,7 @@ void Vcpu::put()
 // userspace's guest debugging survives, as in KVM.
 void Vcpu::reset_after_shutdown()
 {
+	regs_changed();
 	arch_->push_debug(debugreg::reset(dr_) | debugreg::PUSH_DR7 | debugreg::PUSH_DR6 |
 			  debugreg::PUSH_DR_INTERCEPT);
 	arch_->set_bp_intercept(debugreg::intercept_bp(dr_));

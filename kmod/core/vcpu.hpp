@@ -59,6 +59,27 @@ private:
 	bool next_rip(const ArchExit &e, u64 *out);
 	int skip_and_continue(const ArchExit &e);
 	int internal_error(u32 suberror, u64 data0, u64 data1);
+	// The guest's registers, read from the backend once per exit and written through
+	// (KVM's regs_avail): an exit's handlers read RIP, RFLAGS and the GPRs many times.
+	// Dropped whenever the backend may have changed them: after each world switch,
+	// on vcpu_load and after a reset.
+	u64 reg(Reg r)
+	{
+		if (!(regs_avail_ & (1u << r))) {
+			regs_[r] = arch_->reg(r);
+			regs_avail_ |= 1u << r;
+		}
+		return regs_[r];
+	}
+	void set_reg(Reg r, u64 v)
+	{
+		arch_->set_reg(r, v);
+		regs_[r] = v;
+		regs_avail_ |= 1u << r;
+	}
+	void regs_changed() { regs_avail_ = 0; }
+	void load_gprs(u64 gpr[16]);
+	void store_gprs(const u64 gpr[16]);
 	// Debug registers (core/debug.cpp).
 	u64 linear_rip();
 	debugreg::GuestCtx guest_ctx();
@@ -93,6 +114,8 @@ private:
 	emulate::WalkMemo code_walk_;  // the last walk of RIP's page (fetch_insn)
 	u64 apic_base_ = 0xfee00900;   // BSP, xAPIC enabled: what KVM reports after reset
 	int loaded_cpu_ = -1;
+	u64 regs_[NR_REGS] = {};
+	u32 regs_avail_ = 0; // bit r: regs_[r] holds the backend's value
 };
 
 } // namespace dbgkvm

@@ -44,7 +44,7 @@ Errno Vcpu::get_regs(unsigned long arg)
 	__u64 *dst[] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi, &r.r8,
 			&r.r9,	&r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15, &r.rip, &r.rflags};
 	for (unsigned i = 0; i < NR_REGS; i++)
-		*dst[i] = arch_->reg(static_cast<Reg>(i));
+		*dst[i] = reg(static_cast<Reg>(i));
 	// TF is hidden while user space single-steps the guest (KVM's kvm_get_rflags).
 	r.rflags = debugreg::guest_rflags(dr_, r.rflags);
 	return dk_copy_to_user(arg, &r, sizeof(r)) ? -DK_EFAULT : 0;
@@ -58,10 +58,10 @@ Errno Vcpu::set_regs(unsigned long arg)
 	const u64 src[] = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi, r.r8,
 			   r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
 	for (unsigned i = 0; i < RFLAGS; i++)
-		arch_->set_reg(static_cast<Reg>(i), src[i]);
+		set_reg(static_cast<Reg>(i), src[i]);
 	// RFLAGS bit 1 is always 1, and TF stays forced while user space single-steps at
 	// this RIP (KVM's kvm_set_rflags). RIP first: the TF rule looks at it.
-	arch_->set_reg(RFLAGS, debugreg::hw_rflags_for(dr_, r.rflags | 2, linear_rip()));
+	set_reg(RFLAGS, debugreg::hw_rflags_for(dr_, r.rflags | 2, linear_rip()));
 	return 0;
 }
 
