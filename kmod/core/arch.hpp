@@ -8,6 +8,7 @@
 #include "debugreg/dr_state.hpp"
 #include "debugreg/knobs.hpp"
 #include "rt/types.hpp"
+#include "rt/x86_defs.hpp"
 #include <linux/kvm.h>
 
 namespace dbgkvm
@@ -91,7 +92,7 @@ struct InsnContext {
 	u64 cs_base;
 	bool cs_l, cs_db;
 	u8 cpl;
-	bool long64() const { return (efer & bit(10)) && cs_l; } // EFER.LMA and CS.L
+	bool long64() const { return (efer & x86::EFER_LMA) && cs_l; }
 };
 
 class ArchVcpu

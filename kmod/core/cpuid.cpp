@@ -4,19 +4,15 @@
 // leaf 0x40000000 ("DbgKVMDbgKVM"). There is no KVM_SET_CPUID2 yet.
 #include "core/cpuid.hpp"
 #include "dbgkvm_glue.h"
+#include "rt/x86.hpp"
 
 namespace dbgkvm
 {
 
+using namespace x86;
+
 namespace
 {
-void native_cpuid(u32 leaf, u32 subleaf, u32 r[4])
-{
-	asm volatile("cpuid"
-		     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-		     : "a"(leaf), "c"(subleaf));
-}
-
 constexpr u32 HV_LEAF = 0x40000000;
 } // namespace
 
@@ -32,13 +28,13 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 		}
 		return;
 	}
-	native_cpuid(leaf, subleaf, regs);
+	cpuid(leaf, subleaf, regs);
 	switch (leaf) {
 	case 0x1:
 		regs[1] = (regs[1] & 0x00ffffff) | (vcpu_id << 24); // initial APIC id
 		regs[2] &= ~(bit(5) | bit(26) | bit(27) | bit(28) | bit(12) | bit(15));
-		regs[2] |= bit(31); // hypervisor present
-		if (cr4 & bit(18))  // OSXSAVE mirrors CR4
+		regs[2] |= bit(31);    // hypervisor present
+		if (cr4 & CR4_OSXSAVE) // OSXSAVE mirrors CR4
 			regs[2] |= bit(27);
 		break;
 	case 0x6: // thermal/power: nothing
@@ -72,17 +68,17 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 Errno common_get_msr(u32 index, u64 *val, u64 apic_base)
 {
 	switch (index) {
-	case 0x1b: // IA32_APIC_BASE
+	case MSR_IA32_APICBASE:
 		*val = apic_base;
 		return 0;
-	case 0x8b:  // IA32_BIOS_SIGN_ID (microcode revision)
-	case 0xfe:  // IA32_MTRRCAP: no variable ranges, no fixed ranges
-	case 0x2ff: // IA32_MTRR_DEF_TYPE
-	case 0x17a: // IA32_MCG_STATUS
-	case 0x179: // IA32_MCG_CAP
+	case MSR_IA32_UCODE_REV: // IA32_BIOS_SIGN_ID (microcode revision)
+	case MSR_MTRRCAP:	 // no variable ranges, no fixed ranges
+	case MSR_MTRR_DEF_TYPE:
+	case MSR_IA32_MCG_STATUS:
+	case MSR_IA32_MCG_CAP:
 		*val = 0;
 		return 0;
-	case 0x1a0: // IA32_MISC_ENABLE: fast strings
+	case MSR_IA32_MISC_ENABLE: // fast strings
 		*val = 1;
 		return 0;
 	default:
@@ -93,14 +89,14 @@ Errno common_get_msr(u32 index, u64 *val, u64 apic_base)
 Errno common_set_msr(u32 index, u64 val, u64 *apic_base)
 {
 	switch (index) {
-	case 0x1b:
+	case MSR_IA32_APICBASE:
 		// Only the xAPIC enable bit and the base may change; BSP bit is read-only.
 		if (val & ~(0xfffff000ULL | bit(11) | bit(8)))
 			return -DK_EINVAL;
 		*apic_base = val;
 		return 0;
-	case 0x8b:
-	case 0x2ff:
+	case MSR_IA32_UCODE_REV:
+	case MSR_MTRR_DEF_TYPE:
 		return 0; // ignored writes
 	default:
 		return -DK_EINVAL;

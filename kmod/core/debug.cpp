@@ -9,17 +9,13 @@
 #include "dbgkvm_glue.h"
 #include "debugreg/debugreg.hpp"
 #include "emulate/gpr.hpp"
+#include "rt/x86_defs.hpp"
 
 namespace dbgkvm
 {
 
 namespace dr = debugreg;
-
-namespace
-{
-constexpr u64 RFLAGS_TF = bit(8), RFLAGS_RF = bit(16);
-constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13;
-} // namespace
+using namespace x86;
 
 debugreg::Knobs knobs()
 {
@@ -40,7 +36,7 @@ dr::GuestCtx Vcpu::guest_ctx()
 {
 	dr::GuestCtx g;
 	g.cpl = arch_->cpl();
-	g.cr4_de = arch_->cr4() & bit(3);
+	g.cr4_de = arch_->cr4() & CR4_DE;
 	g.linear_rip = linear_rip();
 	return g; // RTM and bus-lock detection are never offered: DR6 bits 16 and 11 read 1
 }

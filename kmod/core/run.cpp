@@ -8,6 +8,7 @@
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
 #include "emulate/mmio.hpp"
+#include "rt/x86_defs.hpp"
 
 namespace dbgkvm
 {
@@ -65,8 +66,9 @@ bool Vcpu::decode_current(emulate::Insn *insn, u64 *linear)
 		*linear = la;
 	if (r)
 		return false;
-	bool vm86 = reg(RFLAGS) & bit(17);
-	auto mode = emulate::cpu_mode(c.cr0 & 1, vm86, c.efer & bit(10), c.cs_l, c.cs_db);
+	bool vm86 = reg(RFLAGS) & x86::RFLAGS_VM;
+	auto mode =
+	    emulate::cpu_mode(c.cr0 & x86::CR0_PE, vm86, c.efer & x86::EFER_LMA, c.cs_l, c.cs_db);
 	*insn = emulate::Insn{};
 	return emulate::decode(bytes, n, mode, insn) == emulate::DecodeResult::Ok;
 }

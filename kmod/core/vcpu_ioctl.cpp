@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // vCPU ioctls other than KVM_RUN: register state, validated as KVM validates it.
+#include "core/msr_rules.hpp"
 #include "core/vcpu.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
@@ -8,14 +9,12 @@
 namespace dbgkvm
 {
 
+using namespace x86;
+
 namespace
 {
-constexpr u64 CR0_PE = bit(0), CR0_NW = bit(29), CR0_CD = bit(30), CR0_PG = bit(31);
-constexpr u64 CR4_PAE = bit(5);
-constexpr u64 EFER_SCE = bit(0), EFER_LME = bit(8), EFER_LMA = bit(10), EFER_NXE = bit(11);
 // CR4 bits a guest may hold: VME..OSXMMEXCPT (0-10), FSGSBASE, SMEP, SMAP.
-constexpr u64 CR4_ALLOWED = 0x7ff | bit(16) | bit(20) | bit(21);
-constexpr u64 EFER_ALLOWED = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+constexpr u64 CR4_ALLOWED = 0x7ff | CR4_FSGSBASE | CR4_SMEP | CR4_SMAP;
 constexpr u64 MAXPHYADDR_MASK = ~((u64{1} << 52) - 1);
 
 // KVM's kvm_is_valid_sregs() and kvm_is_valid_cr0/cr4(), with dbgkvm's feature set.
@@ -26,7 +25,7 @@ bool sregs_valid(const kvm_sregs &s)
 		return false;
 	if (s.cr4 & ~CR4_ALLOWED)
 		return false;
-	if (s.efer & ~EFER_ALLOWED)
+	if (s.efer & ~msr::EFER_GUEST_BITS)
 		return false;
 	if ((s.efer & EFER_LME) && (s.cr0 & CR0_PG)) {
 		if (!(s.cr4 & CR4_PAE) || !(s.efer & EFER_LMA) || (s.cr3 & MAXPHYADDR_MASK))

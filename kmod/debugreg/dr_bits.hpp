@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "rt/x86_defs.hpp"
+
 namespace dbgkvm::debugreg
 {
 
@@ -89,10 +91,11 @@ inline constexpr uint32_t KVM_DEBUGREG_WONT_EXIT = 1u << 1;  // guest owns DRs, 
 inline constexpr uint32_t KVM_DEBUGREG_RELOAD = 1u << 2;     // hardware may not hold eff_db
 
 // ---- Misc ------------------------------------------------------------------------------
-inline constexpr uint32_t VEC_DB = 1;
-inline constexpr uint32_t VEC_BP = 3;
-inline constexpr uint64_t X86_EFLAGS_TF = 1ull << 8;
-inline constexpr uint64_t X86_EFLAGS_RF = 1ull << 16;
+// Exception vectors and RFLAGS bits: rt/x86_defs.hpp.
+using x86::RFLAGS_RF;
+using x86::RFLAGS_TF;
+using x86::VEC_BP;
+using x86::VEC_DB;
 
 // errno values returned (negated) by the ioctl helpers.
 inline constexpr int DR_EINVAL = 22;

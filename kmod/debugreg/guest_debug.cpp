@@ -10,14 +10,14 @@ namespace dbgkvm::debugreg
 uint64_t guest_rflags(const State &s, uint64_t hw_rflags)
 {
 	if (s.guest_debug & GUESTDBG_SINGLESTEP)
-		hw_rflags &= ~X86_EFLAGS_TF;
+		hw_rflags &= ~RFLAGS_TF;
 	return hw_rflags;
 }
 
 uint64_t hw_rflags_for(const State &s, uint64_t rflags, uint64_t linear_rip)
 {
 	if ((s.guest_debug & GUESTDBG_SINGLESTEP) && linear_rip == s.singlestep_rip)
-		rflags |= X86_EFLAGS_TF;
+		rflags |= RFLAGS_TF;
 	return rflags;
 }
 

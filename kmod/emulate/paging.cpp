@@ -70,22 +70,22 @@ WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void
 		 ctx,
 		 {},
 		 ps.maxphyaddr ? ps.maxphyaddr : 52u,
-		 (ps.efer & kEferNxe) != 0};
+		 (ps.efer & x86::EFER_NXE) != 0};
 	WalkResult &res = w.res;
 	res.status = WalkStatus::Ok;
 
-	if (!(ps.cr0 & kCr0Pg)) {
+	if (!(ps.cr0 & x86::CR0_PG)) {
 		res.gpa = gva & 0xffffffffull;
 		res.page_size = 4096;
 		return res;
 	}
 
 	Format fmt;
-	if (!(ps.cr4 & kCr4Pae))
+	if (!(ps.cr4 & x86::CR4_PAE))
 		fmt = Format::Bits32;
-	else if (!(ps.efer & kEferLma))
+	else if (!(ps.efer & x86::EFER_LMA))
 		fmt = Format::Pae;
-	else if (ps.cr4 & kCr4La57)
+	else if (ps.cr4 & x86::CR4_LA57)
 		fmt = Format::Level5;
 	else
 		fmt = Format::Level4;
@@ -95,7 +95,7 @@ WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void
 
 	// The error code's I/D bit: set for fetches when XD or SMEP could apply (4.7).
 	uint32_t ec = (write ? kPfWrite : 0) | (user ? kPfUser : 0);
-	if (fetch && (nx || (ps.cr4 & kCr4Smep)))
+	if (fetch && (nx || (ps.cr4 & x86::CR4_SMEP)))
 		ec |= kPfFetch;
 	auto fault = [&](uint32_t bits_) {
 		res.status = WalkStatus::PageFault;
@@ -168,7 +168,7 @@ WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void
 		if (fmt == Format::Bits32) {
 			// 4.3: PS in a PDE maps 4 MiB only with CR4.PSE; bits 20:13 hold physical
 			// address bits 39:32 (PSE-36) and bit 21 is reserved.
-			large = !last && (entry & kPs) && (ps.cr4 & kCr4Pse);
+			large = !last && (entry & kPs) && (ps.cr4 & x86::CR4_PSE);
 			if (large) {
 				const unsigned hi = w.maxphy >= 40  ? 40
 						    : w.maxphy < 32 ? 32
@@ -211,14 +211,14 @@ WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void
 	}
 
 	// Access rights, 4.6.1.
-	const bool wp = ps.cr0 & kCr0Wp;
+	const bool wp = ps.cr0 & x86::CR0_WP;
 	bool denied;
 	if (user) {
 		denied = !us || (write && !rw) || (fetch && xd);
 	} else if (fetch) {
-		denied = xd || (us && (ps.cr4 & kCr4Smep));
+		denied = xd || (us && (ps.cr4 & x86::CR4_SMEP));
 	} else {
-		denied = (us && (ps.cr4 & kCr4Smap) && !ps.rflags_ac) || (write && !rw && wp);
+		denied = (us && (ps.cr4 & x86::CR4_SMAP) && !ps.rflags_ac) || (write && !rw && wp);
 	}
 	if (denied)
 		return fault(kPfPresent);
@@ -268,7 +268,7 @@ WalkResult WalkMemo::walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_q
 	if (r.status != WalkStatus::Ok)
 		return emulate::walk(gva, ps, read_qword, ctx, write, user, fetch);
 	valid_ = true;
-	entries32_ = (ps.cr0 & kCr0Pg) && !(ps.cr4 & kCr4Pae);
+	entries32_ = (ps.cr0 & x86::CR0_PG) && !(ps.cr4 & x86::CR4_PAE);
 	access_ = access;
 	page_ = gva >> 12;
 	ps_ = ps;

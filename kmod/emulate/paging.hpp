@@ -20,6 +20,8 @@
 
 #include <cstdint>
 
+#include "rt/x86_defs.hpp" // the CR0, CR4 and EFER bits the walker reads
+
 namespace dbgkvm::emulate
 {
 
@@ -87,17 +89,6 @@ private:
 	PagingState ps_ = {};
 	WalkResult res_ = {}; // for gva page_ << 12
 };
-
-// Control-register and EFER bits the walker reads.
-inline constexpr uint64_t kCr0Wp = 1ull << 16;
-inline constexpr uint64_t kCr0Pg = 1ull << 31;
-inline constexpr uint64_t kCr4Pse = 1ull << 4;
-inline constexpr uint64_t kCr4Pae = 1ull << 5;
-inline constexpr uint64_t kCr4La57 = 1ull << 12;
-inline constexpr uint64_t kCr4Smep = 1ull << 20;
-inline constexpr uint64_t kCr4Smap = 1ull << 21;
-inline constexpr uint64_t kEferLma = 1ull << 10;
-inline constexpr uint64_t kEferNxe = 1ull << 11;
 
 } // namespace dbgkvm::emulate
 

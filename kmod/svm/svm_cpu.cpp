@@ -3,18 +3,17 @@
 // permission maps, and ASIDs.
 #include "dbgkvm_glue.h"
 #include "rt/new.hpp"
+#include "rt/x86.hpp"
 #include "svm/svm.hpp"
 
 namespace dbgkvm::svm
 {
 
+using namespace x86;
+
 namespace
 {
-constexpr u32 MSR_EFER = 0xc0000080;
-constexpr u64 EFER_SVME = bit(12);
-constexpr u32 MSR_VM_CR = 0xc0010114;
 constexpr u64 VM_CR_SVMDIS = bit(4); // SVM disabled by firmware (APM 15.30.1)
-constexpr u32 MSR_VM_HSAVE_PA = 0xc0010117;
 
 // Every port and every MSR is intercepted: both maps all ones (APM 15.10.1, 15.11).
 constexpr unsigned IOPM_ORDER = 2;  // 12 KiB used
@@ -37,23 +36,18 @@ struct AsidState {
 };
 AsidState *asids; // per CPU, touched only on that CPU with preemption off
 
-void cpuid(u32 leaf, u32 r[4])
-{
-	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
-}
-
 Errno probe()
 {
 	u32 r[4];
-	cpuid(0x80000000, r);
+	cpuid(0x80000000, 0, r);
 	if (r[0] < 0x8000000a)
 		return -DK_ENODEV;
-	cpuid(0x80000001, r);
+	cpuid(0x80000001, 0, r);
 	if (!(r[2] & bit(2))) {
 		dk_log_info("no AMD SVM on this CPU\n");
 		return -DK_ENODEV;
 	}
-	cpuid(0x8000000a, r);
+	cpuid(0x8000000a, 0, r);
 	if (!(r[3] & bit(0))) {
 		dk_log_warn("SVM without nested paging is not supported\n");
 		return -DK_ENODEV;
@@ -148,9 +142,7 @@ ArchVm *create_vm(Vm &)
 
 unsigned npt_levels()
 {
-	u64 cr4;
-	asm volatile("mov %%cr4, %0" : "=r"(cr4));
-	return (cr4 & bit(12)) ? 5 : 4; // CR4.LA57
+	return (read_cr4() & CR4_LA57) ? 5 : 4;
 }
 
 PerCpu *percpu(unsigned cpu)

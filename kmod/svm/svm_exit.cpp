@@ -4,18 +4,13 @@
 // are left to the core's decoder, except for IOIO where EXITINFO2 holds the next RIP.
 #include "dbgkvm_glue.h"
 #include "debugreg/debugreg.hpp"
+#include "rt/x86_defs.hpp"
 #include "svm/svm.hpp"
 
 namespace dbgkvm::svm
 {
 
-namespace
-{
-constexpr u8 VEC_UD = 6;
-constexpr u8 VEC_DB = 1;
-constexpr u8 VEC_AC = 17;
-constexpr u8 VEC_BP = 3;
-} // namespace
+using namespace x86;
 
 ArchExit SvmVcpu::decode_exit()
 {

@@ -10,10 +10,10 @@
 namespace dbgkvm::svm
 {
 
+using namespace x86;
+
 namespace
 {
-constexpr u64 EFER_SVME = bit(12);
-
 // VMCB segment attributes <-> struct kvm_segment (APM 15.5.1: the hidden part of the
 // segment register, descriptor bits 47:40 and 55:52).
 u16 to_attrib(const kvm_segment &s)
@@ -95,8 +95,9 @@ void SvmVcpu::reset()
 	VmcbControl &c = vmcb_->control;
 	VmcbSave &s = vmcb_->save;
 
-	c.intercept_exceptions = bit(1) | bit(17); // #DB (CVE-2015-8104), #AC (CVE-2015-5307)
-	c.intercept_dr = DR_INTERCEPT_ALL;	   // until the guest owns them (WONT_EXIT)
+	c.intercept_exceptions =
+	    bit(VEC_DB) | bit(VEC_AC);	   // #DB (CVE-2015-8104), #AC (CVE-2015-5307)
+	c.intercept_dr = DR_INTERCEPT_ALL; // until the guest owns them (WONT_EXIT)
 	c.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_CPUID |
 			    INTERCEPT_RSM | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
 			    INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT | INTERCEPT_TASK_SWITCH |
@@ -130,9 +131,9 @@ void SvmVcpu::reset()
 	s.g_pat = 0x0007040600070406ULL;
 
 	__builtin_memset(gprs_, 0, sizeof(gprs_));
-	u32 a, b, cx, d;
-	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(cx), "=d"(d) : "a"(1), "c"(0));
-	gprs_[RDX] = a; // family/model/stepping, as after RESET
+	u32 r[4];
+	cpuid(1, 0, r);
+	gprs_[RDX] = r[0]; // family/model/stepping, as after RESET
 	event_ = event_err_ = 0;
 	last_cpu_ = -1; // flush before the first entry
 }
@@ -217,7 +218,7 @@ void SvmVcpu::set_sregs(const kvm_sregs &k)
 	to_vmcb(s.tr, k.tr);
 	to_vmcb(s.ldtr, k.ldt);
 	s.cpl = k.ss.dpl & 3; // the CPL follows SS.DPL (KVM's svm_set_segment)
-	if (!(k.cr0 & 1))
+	if (!(k.cr0 & CR0_PE))
 		s.cpl = 0; // real mode runs at CPL 0
 	s.gdtr.base = k.gdt.base;
 	s.gdtr.limit = k.gdt.limit;
@@ -263,7 +264,8 @@ void SvmVcpu::save_exit_int_info()
 		return;
 	u32 type = (info & EVT_TYPE_MASK) >> EVT_TYPE_SHIFT;
 	u8 vector = info & 0xff;
-	if (type == EVT_SOFT_INT || (type == EVT_EXCEPTION && (vector == 3 || vector == 4)))
+	if (type == EVT_SOFT_INT ||
+	    (type == EVT_EXCEPTION && (vector == VEC_BP || vector == VEC_OF)))
 		return;
 	event_ = info;
 	event_err_ = vmcb_->control.exit_int_info_err;
@@ -285,9 +287,9 @@ void SvmVcpu::push_debug(u32 push)
 void SvmVcpu::set_bp_intercept(bool on)
 {
 	if (on)
-		vmcb_->control.intercept_exceptions |= u32(bit(3));
+		vmcb_->control.intercept_exceptions |= u32(bit(VEC_BP));
 	else
-		vmcb_->control.intercept_exceptions &= ~u32(bit(3));
+		vmcb_->control.intercept_exceptions &= ~u32(bit(VEC_BP));
 }
 
 // The guest's DR6 and DR7 live in the VMCB (APM Vol. 2 15.5.1: VMRUN loads them, #VMEXIT

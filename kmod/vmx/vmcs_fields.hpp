@@ -176,6 +176,24 @@ enum ExitReason : u32 {
 };
 inline constexpr u32 EXIT_REASON_FAILED_ENTRY = 1u << 31;
 
+// The VM-execution, VM-exit and VM-entry controls dbgkvm uses.
+// Pin-based (25.6.1).
+inline constexpr u32 PIN_EXT_INTR = bit(0), PIN_NMI = bit(3), PIN_PREEMPT_TIMER = bit(6);
+// Primary processor-based (25.6.2).
+inline constexpr u32 PROC_TSC_OFFSET = bit(3), PROC_HLT = bit(7), PROC_MWAIT = bit(10),
+		     PROC_CR8_LOAD = bit(19), PROC_CR8_STORE = bit(20), PROC_MOV_DR = bit(23),
+		     PROC_UNCOND_IO = bit(24), PROC_MONITOR = bit(29),
+		     PROC_SECONDARY = u32(bit(31));
+// Secondary processor-based (25.6.2).
+inline constexpr u32 PROC2_EPT = bit(1), PROC2_RDTSCP = bit(3), PROC2_VPID = bit(5),
+		     PROC2_WBINVD = bit(6), PROC2_UNRESTRICTED = bit(7);
+// VM-exit (25.7.1).
+inline constexpr u32 EXIT_SAVE_DEBUG = bit(2), EXIT_HOST_64 = bit(9), EXIT_SAVE_PAT = bit(18),
+		     EXIT_LOAD_PAT = bit(19), EXIT_SAVE_EFER = bit(20), EXIT_LOAD_EFER = bit(21);
+// VM-entry (25.8.1).
+inline constexpr u32 ENTRY_LOAD_DEBUG = bit(2), ENTRY_IA32E = bit(9), ENTRY_LOAD_PAT = bit(14),
+		     ENTRY_LOAD_EFER = bit(15);
+
 // Interruption information: VM_ENTRY_INTR_INFO, VM_EXIT_INTR_INFO, IDT_VECTORING_INFO
 // (SDM Vol. 3, 24.8.3, 24.9.2, 24.9.3).
 inline constexpr u32 INTR_INFO_VECTOR_MASK = 0xff;

@@ -40,13 +40,13 @@ PerCpu *percpu(unsigned cpu);
 
 u16 vpid_alloc(); // 0: none left (the vCPU then runs with VPID 0... see vmx_cpu.cpp)
 void vpid_free(u16 vpid);
-void flush_ept(u64 eptp);
+void flush_ept(u64 eptp); // INVEPT for this EPTP (or all contexts) on this CPU
 // CR0/CR4 bits that VMX fixes and the guest therefore sees through the read shadows,
-// and the value the hardware register gets for a guest value (vmx_vcpu.cpp).
+// and the value the hardware register gets for a guest value (vmx_state.cpp).
 u64 cr0_mask();
 u64 cr0_hw(u64 v);
 u64 cr4_mask();
-u64 cr4_hw(u64 v); // INVEPT for this EPTP (or all contexts) on this CPU
+u64 cr4_hw(u64 v);
 
 class VmxVm final : public ArchVm
 {

@@ -2,37 +2,17 @@
 // The VM-execution, VM-exit and VM-entry controls, built from the VMX capability MSRs
 // (SDM Vol. 3, Appendix A; 25.6-25.8 for what each control does).
 #include "dbgkvm_glue.h"
+#include "rt/x86.hpp"
+#include "vmx/vmcs_fields.hpp"
 #include "vmx/vmx.hpp"
 
 namespace dbgkvm::vmx
 {
 
+using namespace x86;
+
 namespace
 {
-constexpr u32 MSR_IA32_VMX_BASIC = 0x480, MSR_IA32_VMX_PINBASED_CTLS = 0x481,
-	      MSR_IA32_VMX_PROCBASED_CTLS = 0x482, MSR_IA32_VMX_EXIT_CTLS = 0x483,
-	      MSR_IA32_VMX_ENTRY_CTLS = 0x484, MSR_IA32_VMX_MISC = 0x485,
-	      MSR_IA32_VMX_CR0_FIXED0 = 0x486, MSR_IA32_VMX_CR0_FIXED1 = 0x487,
-	      MSR_IA32_VMX_CR4_FIXED0 = 0x488, MSR_IA32_VMX_CR4_FIXED1 = 0x489,
-	      MSR_IA32_VMX_PROCBASED_CTLS2 = 0x48b, MSR_IA32_VMX_EPT_VPID_CAP = 0x48c,
-	      MSR_IA32_VMX_TRUE_PINBASED_CTLS = 0x48d, MSR_IA32_VMX_TRUE_PROCBASED_CTLS = 0x48e,
-	      MSR_IA32_VMX_TRUE_EXIT_CTLS = 0x48f, MSR_IA32_VMX_TRUE_ENTRY_CTLS = 0x490;
-
-// Pin-based (25.6.1).
-constexpr u32 PIN_EXT_INTR = bit(0), PIN_NMI = bit(3), PIN_PREEMPT_TIMER = bit(6);
-// Primary processor-based (25.6.2).
-constexpr u32 PROC_TSC_OFFSET = bit(3), PROC_HLT = bit(7), PROC_MWAIT = bit(10),
-	      PROC_CR8_LOAD = bit(19), PROC_CR8_STORE = bit(20), PROC_MOV_DR = bit(23),
-	      PROC_UNCOND_IO = bit(24), PROC_MONITOR = bit(29), PROC_SECONDARY = u32(bit(31));
-// Secondary processor-based (25.6.2).
-constexpr u32 PROC2_EPT = bit(1), PROC2_RDTSCP = bit(3), PROC2_VPID = bit(5), PROC2_WBINVD = bit(6),
-	      PROC2_UNRESTRICTED = bit(7);
-// VM-exit (25.7.1).
-constexpr u32 EXIT_SAVE_DEBUG = bit(2), EXIT_HOST_64 = bit(9), EXIT_SAVE_PAT = bit(18),
-	      EXIT_LOAD_PAT = bit(19), EXIT_SAVE_EFER = bit(20), EXIT_LOAD_EFER = bit(21);
-// VM-entry (25.8.1).
-constexpr u32 ENTRY_LOAD_DEBUG = bit(2), ENTRY_IA32E = bit(9), ENTRY_LOAD_PAT = bit(14),
-	      ENTRY_LOAD_EFER = bit(15);
 // IA32_VMX_EPT_VPID_CAP (Appendix A.10).
 constexpr u64 EPT_WALK_4 = bit(6), EPT_WB = bit(14), EPT_INVEPT = bit(20),
 	      EPT_INVEPT_SINGLE = bit(25), EPT_INVEPT_ALL = bit(26);
@@ -58,9 +38,9 @@ bool adjust(u32 msr, u32 want, u32 need, u32 *out, const char *what)
 
 bool cpu_has_vmx()
 {
-	u32 a, b, c, d;
-	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	return c & bit(5);
+	u32 r[4];
+	cpuid(1, 0, r);
+	return r[2] & bit(5);
 }
 } // namespace
 

@@ -2,18 +2,18 @@
 // VMX on each CPU: VMXON/VMXOFF, the per-CPU list of active VMCSs, VPIDs and INVEPT.
 #include "dbgkvm_glue.h"
 #include "rt/new.hpp"
+#include "rt/x86_defs.hpp"
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
 
 namespace dbgkvm::vmx
 {
 
+using namespace x86;
+
 namespace
 {
-constexpr u32 MSR_IA32_FEATURE_CONTROL = 0x3a;
 constexpr u64 FEATURE_CONTROL_LOCKED = bit(0), FEATURE_CONTROL_VMXON_OUTSIDE_SMX = bit(2);
-constexpr u32 MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083,
-	      MSR_SFMASK = 0xc0000084;
 
 // VPIDs 1..VPID_MAX (0 is the host's). A bounded table; a vCPU that finds none runs
 // without VPID (VPID 0 is then invalid for a guest, so VPID is switched off for it).

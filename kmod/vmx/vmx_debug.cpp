@@ -19,8 +19,7 @@ namespace dbgkvm::vmx
 
 namespace
 {
-constexpr u32 PROC_MOV_DR = bit(23);
-constexpr u32 EXCEPTION_BP = bit(3);
+constexpr u32 EXCEPTION_BP = bit(x86::VEC_BP);
 } // namespace
 
 void VmxVcpu::push_debug(u32 push)
@@ -92,7 +91,7 @@ ArchExit VmxVcpu::debug_exception(const ExitInfo &x, u32 type)
 			event_len_ = x.insn_len;
 		}
 	} else {
-		queue_exception(1, false, 0);
+		queue_exception(x86::VEC_DB, false, 0);
 	}
 	e.kind = ExitKind::Continue;
 	return e;

@@ -3,6 +3,7 @@
 // Information", Appendix C). VMX reports the length of the instruction that exited
 // (27.2.5), so every instruction exit gives the core its next RIP.
 #include "dbgkvm_glue.h"
+#include "rt/x86_defs.hpp"
 #include "vmx/vmcs_fields.hpp"
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
@@ -10,10 +11,10 @@
 namespace dbgkvm::vmx
 {
 
+using namespace x86;
+
 namespace
 {
-constexpr u64 RFLAGS_RF = bit(16);
-constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_UD = 6, VEC_GP = 13, VEC_AC = 17;
 
 // I/O exit qualification (Table 27-5).
 constexpr u64 IO_SIZE_MASK = 7, IO_IN = bit(3), IO_STRING = bit(4);
@@ -186,8 +187,8 @@ ArchExit VmxVcpu::handle_cr(const ExitInfo &x)
 			// Only the read shadow differs: make it the new value and let the guest
 			// run the instruction again. It then does not exit, and the processor
 			// does the rest itself (PE/PG, EFER.LMA, PDPTEs...). NE stays 1 inside.
-			if (v >> 32 || ((v & bit(31)) && !(v & 1)) ||
-			    ((v & bit(29)) && !(v & bit(30)))) {
+			if (v >> 32 || ((v & CR0_PG) && !(v & CR0_PE)) ||
+			    ((v & CR0_NW) && !(v & CR0_CD))) {
 				queue_exception(VEC_GP, true, 0);
 				return cont(x.reason);
 			}

@@ -61,36 +61,8 @@ inline bool invept(u64 type, u64 eptp)
 	return !fail;
 }
 
-// INVVPID type 1: single context (one VPID), 2: all contexts.
-inline bool invvpid(u64 type, u16 vpid)
-{
-	InvDesc d{vpid, 0};
-	bool fail;
-	asm volatile("invvpid %1, %2; setbe %0" : "=qm"(fail) : "m"(d), "r"(type) : "cc", "memory");
-	return !fail;
-}
-
-inline u64 read_cr0()
-{
-	u64 v;
-	asm volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-inline u64 read_cr3()
-{
-	u64 v;
-	asm volatile("mov %%cr3, %0" : "=r"(v));
-	return v;
-}
-
-inline u64 read_cr4()
-{
-	u64 v;
-	asm volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
+// The descriptor-table registers, for the host-state area (the control registers are
+// in rt/x86.hpp).
 struct [[gnu::packed]] DescPtr {
 	u16 limit;
 	u64 base;

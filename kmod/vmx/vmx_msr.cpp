@@ -9,13 +9,14 @@
 // with the host's values (its SYSCALL would enter the host kernel's entry point, and
 // SWAPGS would hand it the host's user GS base), so they are kept here and written
 // into the MSRs right before each VM entry, with interrupts off, and the host's
-// values go back right after the exit (VmxVcpu::run). Nothing in the host uses them
+// values go back right after the exit (VmxVcpu::world_switch). Nothing in the host uses them
 // in between: SYSCALL only comes from user space, and the kernel's own SWAPGS happens
 // only on the way to or from user space. KERNEL_GS_BASE is read back after each exit,
 // since the guest's SWAPGS changes it without an exit. KVM defers the host values to
 // the return to user space (user-return notifiers); per entry is simpler and cheap.
 #include "core/msr_rules.hpp"
 #include "dbgkvm_glue.h"
+#include "rt/x86.hpp"
 #include "vmx/vmcs_fields.hpp"
 #include "vmx/vmx.hpp"
 #include "vmx/vmx_insn.hpp"
@@ -24,50 +25,51 @@ namespace dbgkvm::vmx
 {
 
 using namespace msr;
+using namespace x86;
 
 Errno VmxVcpu::get_msr(u32 index, u64 *val)
 {
 	switch (index) {
-	case EFER:
+	case MSR_EFER:
 		*val = vmread(GUEST_IA32_EFER);
 		return 0;
-	case STAR:
+	case MSR_STAR:
 		*val = star_;
 		return 0;
-	case LSTAR:
+	case MSR_LSTAR:
 		*val = lstar_;
 		return 0;
-	case CSTAR:
+	case MSR_CSTAR:
 		*val = cstar_;
 		return 0;
-	case SFMASK:
+	case MSR_SFMASK:
 		*val = sfmask_;
 		return 0;
-	case FS_BASE:
+	case MSR_FS_BASE:
 		*val = vmread(seg_base(SEG_FS));
 		return 0;
-	case GS_BASE:
+	case MSR_GS_BASE:
 		*val = vmread(seg_base(SEG_GS));
 		return 0;
-	case KERNEL_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
 		*val = kernel_gs_base_;
 		return 0;
-	case SYSENTER_CS:
+	case MSR_SYSENTER_CS:
 		*val = vmread(GUEST_SYSENTER_CS);
 		return 0;
-	case SYSENTER_ESP:
+	case MSR_SYSENTER_ESP:
 		*val = vmread(GUEST_SYSENTER_ESP);
 		return 0;
-	case SYSENTER_EIP:
+	case MSR_SYSENTER_EIP:
 		*val = vmread(GUEST_SYSENTER_EIP);
 		return 0;
-	case PAT:
+	case MSR_PAT:
 		*val = caps().load_pat ? vmread(GUEST_IA32_PAT) : pat_;
 		return 0;
-	case DEBUGCTL:
+	case MSR_DEBUGCTL:
 		*val = vmread(GUEST_IA32_DEBUGCTL);
 		return 0;
-	case TSC:
+	case MSR_TSC:
 		*val = rdtsc() + vmread(TSC_OFFSET);
 		return 0;
 	default:
@@ -78,59 +80,59 @@ Errno VmxVcpu::get_msr(u32 index, u64 *val)
 Errno VmxVcpu::set_msr(u32 index, u64 v)
 {
 	switch (index) {
-	case EFER: {
-		if (v & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+	case MSR_EFER: {
+		if (v & ~EFER_GUEST_BITS)
 			return -DK_EINVAL;
 		u64 efer = vmread(GUEST_IA32_EFER);
 		// LME cannot change while paging is on; LMA is the processor's (SDM 9.8.5).
-		if ((vmread(GUEST_CR0) & bit(31)) && ((v ^ efer) & EFER_LME))
+		if ((vmread(GUEST_CR0) & CR0_PG) && ((v ^ efer) & EFER_LME))
 			return -DK_EINVAL;
 		set_efer((v & ~EFER_LMA) | (efer & EFER_LMA));
 		return 0;
 	}
-	case STAR:
+	case MSR_STAR:
 		star_ = v;
 		return 0;
-	case SFMASK:
+	case MSR_SFMASK:
 		sfmask_ = v & 0xffffffff;
 		return 0;
-	case LSTAR:
-	case CSTAR:
-	case FS_BASE:
-	case GS_BASE:
-	case KERNEL_GS_BASE:
-	case SYSENTER_ESP:
-	case SYSENTER_EIP:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_SYSENTER_ESP:
+	case MSR_SYSENTER_EIP:
 		if (!canonical(v))
 			return -DK_EINVAL;
-		if (index == LSTAR)
+		if (index == MSR_LSTAR)
 			lstar_ = v;
-		else if (index == CSTAR)
+		else if (index == MSR_CSTAR)
 			cstar_ = v;
-		else if (index == FS_BASE)
+		else if (index == MSR_FS_BASE)
 			vmwrite(seg_base(SEG_FS), v);
-		else if (index == GS_BASE)
+		else if (index == MSR_GS_BASE)
 			vmwrite(seg_base(SEG_GS), v);
-		else if (index == KERNEL_GS_BASE)
+		else if (index == MSR_KERNEL_GS_BASE)
 			kernel_gs_base_ = v;
-		else if (index == SYSENTER_ESP)
+		else if (index == MSR_SYSENTER_ESP)
 			vmwrite(GUEST_SYSENTER_ESP, v);
 		else
 			vmwrite(GUEST_SYSENTER_EIP, v);
 		return 0;
-	case SYSENTER_CS:
+	case MSR_SYSENTER_CS:
 		vmwrite(GUEST_SYSENTER_CS, v & 0xffff);
 		return 0;
-	case PAT:
+	case MSR_PAT:
 		if (!pat_valid(v))
 			return -DK_EINVAL;
 		pat_ = v;
 		if (caps().load_pat)
 			vmwrite(GUEST_IA32_PAT, v);
 		return 0;
-	case DEBUGCTL:
+	case MSR_DEBUGCTL:
 		return v ? -DK_EINVAL : 0; // no branch tracing for guests yet
-	case TSC:
+	case MSR_TSC:
 		vmwrite(TSC_OFFSET, v - rdtsc());
 		return 0;
 	default:

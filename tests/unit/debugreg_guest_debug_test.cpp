@@ -80,12 +80,11 @@ TEST(DebugregGuestDebug, FlagsWithoutEnableMeanOff)
 {
 	State s = fresh();
 	const GuestDebugResult r = set_guest_debug(
-	    s, req(GUESTDBG_SINGLESTEP | GUESTDBG_USE_HW_BP | GUESTDBG_BLOCKIRQ), false,
-	    0x2, RIP);
+	    s, req(GUESTDBG_SINGLESTEP | GUESTDBG_USE_HW_BP | GUESTDBG_BLOCKIRQ), false, 0x2, RIP);
 	EXPECT_EQ(r.err, 0);
 	EXPECT_EQ(s.guest_debug, 0u);
 	EXPECT_FALSE(irq_injection_blocked(s));
-	EXPECT_EQ(r.rflags & X86_EFLAGS_TF, 0u);
+	EXPECT_EQ(r.rflags & RFLAGS_TF, 0u);
 }
 
 TEST(DebugregGuestDebug, UseHwBpTakesUserspaceRegisters)
@@ -135,16 +134,16 @@ TEST(DebugregGuestDebug, SingleStepForcesAndHidesTf)
 	    set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP), false, rflags, RIP);
 	EXPECT_EQ(r.err, 0);
 	EXPECT_EQ(s.singlestep_rip, RIP);
-	EXPECT_EQ(r.rflags, rflags | X86_EFLAGS_TF);
+	EXPECT_EQ(r.rflags, rflags | RFLAGS_TF);
 	EXPECT_EQ(guest_rflags(s, r.rflags), rflags); // the guest never sees it
-	EXPECT_EQ(hw_rflags_for(s, rflags, RIP), rflags | X86_EFLAGS_TF);
+	EXPECT_EQ(hw_rflags_for(s, rflags, RIP), rflags | RFLAGS_TF);
 	EXPECT_EQ(hw_rflags_for(s, rflags, RIP + 1), rflags); // RIP moved on: not forced
 	EXPECT_FALSE(r.intercept_bp);
 
 	// Turning single-step off drops the forced TF.
 	const GuestDebugResult off = set_guest_debug(s, req(EN), false, r.rflags, RIP);
 	EXPECT_EQ(off.rflags, rflags);
-	EXPECT_EQ(guest_rflags(s, off.rflags | X86_EFLAGS_TF), rflags | X86_EFLAGS_TF);
+	EXPECT_EQ(guest_rflags(s, off.rflags | RFLAGS_TF), rflags | RFLAGS_TF);
 }
 
 TEST(DebugregGuestDebug, GuestTfSurvivesOtherDebugging)
@@ -161,8 +160,8 @@ TEST(DebugregGuestDebug, GuestTfSurvivesOtherDebugging)
 TEST(DebugregGuestDebug, BlockIrq)
 {
 	State s = fresh();
-	(void)set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP | GUESTDBG_BLOCKIRQ), false,
-			      0x2, RIP);
+	(void)set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP | GUESTDBG_BLOCKIRQ), false, 0x2,
+			      RIP);
 	EXPECT_TRUE(irq_injection_blocked(s));
 	(void)set_guest_debug(s, req(EN | GUESTDBG_SINGLESTEP), false, 0x2, RIP);
 	EXPECT_FALSE(irq_injection_blocked(s));

@@ -79,7 +79,7 @@ struct Bits32 : ::testing::Test {
 	static constexpr uint64_t kPd = 0x1000, kPt = 0x2000;
 	void SetUp() override
 	{
-		ps.cr0 = kCr0Pg | 1;
+		ps.cr0 = x86::CR0_PG | 1;
 		ps.cr3 = kPd | 0x18; // PWT/PCD ignored
 		ps.maxphyaddr = 36;
 	}
@@ -117,7 +117,7 @@ TEST_F(Bits32, OddIndexEntriesUseTheUpperHalfOfAQword)
 
 TEST_F(Bits32, FourMWithPse)
 {
-	ps.cr4 = kCr4Pse;
+	ps.cr4 = x86::CR4_PSE;
 	m.set32(kPd + 0x3ff * 4, 0xffc00000u | P | RW | PS);
 	auto r = run(m, ps, 0xffc12345);
 	ASSERT_EQ(r.status, WalkStatus::Ok);
@@ -143,7 +143,7 @@ TEST_F(Bits32, PsIgnoredWithoutPse)
 
 TEST_F(Bits32, FourMReservedBits)
 {
-	ps.cr4 = kCr4Pse;
+	ps.cr4 = x86::CR4_PSE;
 	m.set32(kPd, (1u << 21) | P | PS); // bit 21 reserved
 	auto r = run(m, ps, 0x1000, {true, false, false});
 	ASSERT_EQ(r.status, WalkStatus::PageFault);
@@ -171,12 +171,12 @@ TEST_F(Bits32, NotPresent)
 
 TEST_F(Bits32, NoExecuteDoesNotExistAndIdOnlyWithSmep)
 {
-	ps.efer = kEferNxe; // ignored by 32-bit paging
+	ps.efer = x86::EFER_NXE; // ignored by 32-bit paging
 	map4k(0x1000, 0x3000, P | RW | US, P | US);
 	EXPECT_EQ(run(m, ps, 0x1000, {false, true, true}).status, WalkStatus::Ok);
 	auto r = run(m, ps, 0x5000, {false, false, true});
 	EXPECT_EQ(r.error_code, 0u); // no I/D bit without SMEP in 32-bit paging
-	ps.cr4 = kCr4Smep;
+	ps.cr4 = x86::CR4_SMEP;
 	r = run(m, ps, 0x5000, {false, false, true});
 	EXPECT_EQ(r.error_code, kPfFetch);
 	// SMEP: supervisor fetch from a user page
@@ -190,12 +190,12 @@ TEST_F(Bits32, WriteProtect)
 	map4k(0x1000, 0x3000, P | RW | US, P | US); // read-only user page
 	// supervisor write: allowed with WP = 0, #PF with WP = 1
 	EXPECT_EQ(run(m, ps, 0x1000, {true, false, false}).status, WalkStatus::Ok);
-	ps.cr0 |= kCr0Wp;
+	ps.cr0 |= x86::CR0_WP;
 	auto r = run(m, ps, 0x1000, {true, false, false});
 	ASSERT_EQ(r.status, WalkStatus::PageFault);
 	EXPECT_EQ(r.error_code, kPfPresent | kPfWrite);
 	// user write: always denied
-	ps.cr0 &= ~kCr0Wp;
+	ps.cr0 &= ~x86::CR0_WP;
 	r = run(m, ps, 0x1000, {true, true, false});
 	EXPECT_EQ(r.error_code, kPfPresent | kPfWrite | kPfUser);
 	// R/W = 0 in the PDE denies too
@@ -228,8 +228,8 @@ struct Pae : ::testing::Test {
 	static constexpr uint64_t kPdpt = 0x10e0, kPd = 0x4000, kPt = 0x5000;
 	void SetUp() override
 	{
-		ps.cr0 = kCr0Pg | kCr0Wp | 1;
-		ps.cr4 = kCr4Pae;
+		ps.cr0 = x86::CR0_PG | x86::CR0_WP | 1;
+		ps.cr4 = x86::CR4_PAE;
 		ps.cr3 = kPdpt;
 		ps.maxphyaddr = 36;
 	}
@@ -274,7 +274,7 @@ TEST_F(Pae, NoExecute)
 	auto r = run(m, ps, 0x1000);
 	ASSERT_EQ(r.status, WalkStatus::PageFault);
 	EXPECT_EQ(r.error_code, kPfPresent | kPfRsvd);
-	ps.efer = kEferNxe;
+	ps.efer = x86::EFER_NXE;
 	EXPECT_EQ(run(m, ps, 0x1000).status, WalkStatus::Ok);
 	r = run(m, ps, 0x1000, {false, false, true});
 	ASSERT_EQ(r.status, WalkStatus::PageFault);
@@ -316,9 +316,9 @@ struct Long : ::testing::Test {
 	static constexpr uint64_t kPml4 = 0x1000, kPdpt = 0x2000, kPd = 0x3000, kPt = 0x4000;
 	void SetUp() override
 	{
-		ps.cr0 = kCr0Pg | kCr0Wp | 1;
-		ps.cr4 = kCr4Pae;
-		ps.efer = kEferLma | kEferNxe | (1u << 8);
+		ps.cr0 = x86::CR0_PG | x86::CR0_WP | 1;
+		ps.cr4 = x86::CR4_PAE;
+		ps.efer = x86::EFER_LMA | x86::EFER_NXE | (1u << 8);
 		ps.cr3 = kPml4 | 0x123; // PCID bits ignored
 		ps.maxphyaddr = 46;
 	}
@@ -392,7 +392,7 @@ TEST_F(Long, UserSupervisorAccumulates)
 	ASSERT_EQ(r.status, WalkStatus::PageFault);
 	EXPECT_EQ(r.error_code, kPfPresent | kPfUser);
 	// it is a supervisor page, so SMEP/SMAP do not apply
-	ps.cr4 |= kCr4Smep | kCr4Smap;
+	ps.cr4 |= x86::CR4_SMEP | x86::CR4_SMAP;
 	EXPECT_EQ(run(m, ps, 0x1000, {false, false, true}).status, WalkStatus::Ok);
 	EXPECT_EQ(run(m, ps, 0x1000, {true, false, false}).status, WalkStatus::Ok);
 }
@@ -400,7 +400,7 @@ TEST_F(Long, UserSupervisorAccumulates)
 TEST_F(Long, SmapAndAc)
 {
 	map4k(0x1000, 0x9000, P | RW | US, P | RW | US);
-	ps.cr4 |= kCr4Smap;
+	ps.cr4 |= x86::CR4_SMAP;
 	auto r = run(m, ps, 0x1000);
 	ASSERT_EQ(r.status, WalkStatus::PageFault);
 	EXPECT_EQ(r.error_code, kPfPresent);
@@ -413,7 +413,7 @@ TEST_F(Long, SmapAndAc)
 	EXPECT_EQ(run(m, ps, 0x1000, {true, true, false}).status, WalkStatus::Ok);
 	// SMAP does not cover fetches; SMEP does
 	EXPECT_EQ(run(m, ps, 0x1000, {false, false, true}).status, WalkStatus::Ok);
-	ps.cr4 |= kCr4Smep;
+	ps.cr4 |= x86::CR4_SMEP;
 	EXPECT_EQ(run(m, ps, 0x1000, {false, false, true}).error_code, kPfPresent | kPfFetch);
 }
 
@@ -424,7 +424,7 @@ TEST_F(Long, ReadOnlyAtAnUpperLevel)
 	EXPECT_EQ(run(m, ps, 0x1000, {true, true, false}).error_code,
 		  kPfPresent | kPfWrite | kPfUser);
 	EXPECT_EQ(run(m, ps, 0x1000, {true, false, false}).error_code, kPfPresent | kPfWrite);
-	ps.cr0 &= ~kCr0Wp;
+	ps.cr0 &= ~x86::CR0_WP;
 	EXPECT_EQ(run(m, ps, 0x1000, {true, false, false}).status, WalkStatus::Ok);
 }
 
@@ -446,7 +446,7 @@ TEST_F(Long, XdWithoutNxeIsReserved)
 	map4k(0x1000, 0x9000, P | RW, P | RW | XD);
 	EXPECT_EQ(run(m, ps, 0x1000).status, WalkStatus::Ok);
 	EXPECT_EQ(run(m, ps, 0x1000, {false, false, true}).error_code, kPfPresent | kPfFetch);
-	ps.efer &= ~kEferNxe;
+	ps.efer &= ~x86::EFER_NXE;
 	EXPECT_EQ(run(m, ps, 0x1000).error_code, kPfPresent | kPfRsvd);
 }
 
@@ -459,7 +459,7 @@ TEST_F(Long, ReadFailure)
 
 TEST_F(Long, FiveLevel)
 {
-	ps.cr4 |= kCr4La57;
+	ps.cr4 |= x86::CR4_LA57;
 	constexpr uint64_t kPml5 = 0x8000;
 	ps.cr3 = kPml5;
 	const uint64_t gva = 0xff01'0000'0000'1000ull; // PML5 index 0x1fe... canonical at 57 bits
@@ -531,7 +531,7 @@ TEST_F(Long, MemoIsKeyedByPagingStateAccessAndPage)
 	EXPECT_EQ(memo_run(memo, m, other, 0x7000'1000ull).status, WalkStatus::PageFault);
 	// CR0.WP off: a supervisor write to the read-only page is allowed (SDM 4.6.1).
 	PagingState nowp = ps;
-	nowp.cr0 &= ~kCr0Wp;
+	nowp.cr0 &= ~x86::CR0_WP;
 	EXPECT_EQ(memo_run(memo, m, nowp, 0x7000'1000ull, {true, false, false}).status,
 		  WalkStatus::Ok);
 	// The next page is not mapped.

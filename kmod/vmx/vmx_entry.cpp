@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+// The VMX entry path: events to inject, the per-entry host state and MSR switch around
+// VMLAUNCH/VMRESUME, and the exit information read back.
+#include "dbgkvm_glue.h"
+#include "rt/x86.hpp"
+#include "vmx/vmcs_fields.hpp"
+#include "vmx/vmx.hpp"
+#include "vmx/vmx_insn.hpp"
+
+namespace dbgkvm::vmx
+{
+
+using namespace x86;
+
+void VmxVcpu::set_efer(u64 efer)
+{
+	vmwrite(GUEST_IA32_EFER, efer);
+	u32 entry = u32(vmread(VM_ENTRY_CONTROLS));
+	u32 want = (efer & EFER_LMA) ? entry | ENTRY_IA32E : entry & ~ENTRY_IA32E;
+	if (want != entry)
+		vmwrite(VM_ENTRY_CONTROLS, want);
+}
+
+void VmxVcpu::queue_exception(u8 vector, bool has_error, u32 error)
+{
+	if (event_ & INTR_INFO_VALID)
+		return; // an event interrupted by this exit goes first; the guest re-faults
+	// No error code in real mode, even for #GP (26.2.1.3 with unrestricted guest).
+	if (!(vmread(GUEST_CR0) & CR0_PE))
+		has_error = false;
+	event_ = INTR_INFO_VALID | (INTR_TYPE_HARD_EXCEPTION << INTR_INFO_TYPE_SHIFT) | vector |
+		 (has_error ? INTR_INFO_ERROR_VALID : 0);
+	event_err_ = error;
+	event_len_ = 0;
+}
+
+// An event whose delivery the exit interrupted (IDT-vectoring information, 27.2.4) is
+// injected again at the next entry, software interrupts and exceptions with the
+// instruction length the exit reported (as KVM's __vmx_complete_interrupts).
+void VmxVcpu::save_idt_vectoring(const ExitInfo &x)
+{
+	if (!(x.idt_info & INTR_INFO_VALID))
+		return;
+	event_ = x.idt_info & ~INTR_INFO_NMI_UNBLOCK;
+	event_err_ = x.idt_error;
+	event_len_ = x.insn_len;
+}
+
+bool VmxVcpu::event_pending()
+{
+	return event_ & INTR_INFO_VALID;
+}
+
+bool VmxVcpu::prepare_entry(int cpu)
+{
+	PerCpu &pc = *percpu(unsigned(cpu));
+	if (!pc.on || cpu_ != cpu || pc.current_vmcs != vmcs_pa_)
+		return false;
+	if (flushed_cpu_ != cpu || tlb_gen_ != vm_.tlb_gen) {
+		// A new CPU may hold stale translations of this EPTP from an earlier visit,
+		// and dropped EPT mappings must go from the TLBs (28.3.3.4).
+		flush_ept(vm_.ept.eptp());
+		flushed_cpu_ = cpu;
+		tlb_gen_ = vm_.tlb_gen;
+	}
+	vmwrite(VM_ENTRY_INTR_INFO, event_);
+	if (event_ & INTR_INFO_ERROR_VALID)
+		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, event_err_);
+	u32 type = (event_ & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	if ((event_ & INTR_INFO_VALID) && type >= INTR_TYPE_SOFT_INTR)
+		vmwrite(VM_ENTRY_INSTRUCTION_LEN, event_len_);
+	return true;
+}
+
+void VmxVcpu::world_switch()
+{
+	PerCpu &pc = *percpu(unsigned(cpu_));
+
+	// Host state that changes per task or per entry.
+	dk_vmx_host h;
+	dk_vmx_host_save(&h);
+	vmwrite(HOST_CR3, read_cr3());
+	vmwrite(HOST_CR4, read_cr4());
+	vmwrite(HOST_FS_SELECTOR, (h.fs & 7) ? 0 : h.fs);
+	vmwrite(HOST_GS_SELECTOR, (h.gs & 7) ? 0 : h.gs);
+	vmwrite(HOST_FS_BASE, h.fs_base);
+	vmwrite(HOST_GS_BASE, h.gs_base);
+
+	// The SYSCALL MSRs and KERNEL_GS_BASE are not in the VMCS: the guest's values are
+	// in the registers from here to the exit, with interrupts off (vmx_msr.cpp).
+	dk_wrmsr_safe(MSR_STAR, star_);
+	dk_wrmsr_safe(MSR_LSTAR, lstar_);
+	dk_wrmsr_safe(MSR_CSTAR, cstar_);
+	dk_wrmsr_safe(MSR_SFMASK, sfmask_);
+	dk_wrmsr_safe(MSR_KERNEL_GS_BASE, kernel_gs_base_);
+	if (read_cr2() != cr2_)
+		write_cr2(cr2_);
+
+	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
+
+	cr2_ = read_cr2();
+	dk_rdmsr_safe(MSR_KERNEL_GS_BASE, &kernel_gs_base_); // SWAPGS changes it
+	dk_wrmsr_safe(MSR_STAR, pc.host_star);
+	dk_wrmsr_safe(MSR_LSTAR, pc.host_lstar);
+	dk_wrmsr_safe(MSR_CSTAR, pc.host_cstar);
+	dk_wrmsr_safe(MSR_SFMASK, pc.host_sfmask);
+	dk_wrmsr_safe(MSR_KERNEL_GS_BASE, h.kernel_gs_base);
+	dk_vmx_host_restore(&h);
+
+	ExitInfo &x = exit_;
+	x = ExitInfo{};
+	x.vmfail = fail;
+	if (fail) {
+		x.reason = u32(vmread(VM_INSTRUCTION_ERROR));
+	} else {
+		x.reason = u32(vmread(VM_EXIT_REASON));
+		x.qual = vmread(EXIT_QUALIFICATION);
+		x.intr_info = u32(vmread(VM_EXIT_INTR_INFO));
+		x.intr_error = u32(vmread(VM_EXIT_INTR_ERROR_CODE));
+		x.idt_info = u32(vmread(IDT_VECTORING_INFO));
+		x.idt_error = u32(vmread(IDT_VECTORING_ERROR_CODE));
+		x.insn_len = u32(vmread(VM_EXIT_INSTRUCTION_LEN));
+		x.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+	}
+	entered_ = !fail && !(x.reason & EXIT_REASON_FAILED_ENTRY);
+	if (entered_) {
+		launched_ = true;
+		// An NMI that arrived in the guest exited to here: give it to the host.
+		if ((x.reason & 0xffff) == EXIT_EXCEPTION_NMI && (x.intr_info & INTR_INFO_VALID) &&
+		    ((x.intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) == INTR_TYPE_NMI)
+			dk_vmx_self_nmi();
+		// The guest's MOV to CR0 may have switched EFER.LMA (long mode on or off);
+		// the next entry's "IA-32e mode guest" must agree (26.3.1.1).
+		set_efer(vmread(GUEST_IA32_EFER));
+	}
+}
+
+ArchExit VmxVcpu::complete_exit()
+{
+	event_ = 0;
+	if (entered_)
+		save_idt_vectoring(exit_);
+	return decode_exit(exit_);
+}
+
+} // namespace dbgkvm::vmx
