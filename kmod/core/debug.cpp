@@ -126,6 +126,12 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 {
 	unsigned gpr = e.gpr;
 	u64 next;
+	if (dr::hands_over_dr_access(dr_, e.dr, guest_ctx())) {
+		// The guest gets its registers and re-executes the MOV natively: no decode, and
+		// no code-breakpoint check (the CPU makes it when the instruction runs again).
+		arch_->push_debug(dr::on_dr_intercept(dr_, e.dr, e.dr_write, 0, guest_ctx()).push);
+		return 1;
+	}
 	if (gpr == NO_GPR || !e.next_rip_valid) {
 		int ret;
 		if (check_code_breakpoint(&ret, false) == EmulCheck::Stop)

@@ -59,14 +59,19 @@ uint32_t sync_dirty_debug_regs(State &s, const HwDebugRegs &hw)
 	return push;
 }
 
-DrResult on_dr_intercept(State &s, int dr, bool is_write, uint64_t val, const GuestCtx &g)
+bool hands_over_dr_access(const State &s, int dr, const GuestCtx &g)
 {
 	// The checks of get_dr cover both directions; only a clean access may be handed over.
+	return s.guest_debug == 0 && get_dr(s, dr, g).action == DrAction::Done;
+}
+
+DrResult on_dr_intercept(State &s, int dr, bool is_write, uint64_t val, const GuestCtx &g)
+{
 	DrResult r = get_dr(s, dr, g);
 
 	if (r.action != DrAction::Done)
 		return r;
-	if (s.guest_debug == 0) {
+	if (s.guest_debug == 0) { // hands_over_dr_access
 		s.switch_db_regs |= KVM_DEBUGREG_WONT_EXIT;
 		r = DrResult{};
 		r.action = DrAction::Reenter;

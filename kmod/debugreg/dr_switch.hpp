@@ -96,4 +96,9 @@ inline bool should_intercept_dr_access(const State &s)
 // exit syncs. Otherwise the access is emulated with set_dr/get_dr.
 DrResult on_dr_intercept(State &s, int dr, bool is_write, uint64_t val, const GuestCtx &g);
 
+// Whether on_dr_intercept will hand the registers over (Reenter), decided without the
+// operand: the caller need not decode the MOV DR first, since the guest re-executes it
+// natively (KVM's dr_interception checks guest_debug before it looks at the instruction).
+bool hands_over_dr_access(const State &s, int dr, const GuestCtx &g);
+
 } // namespace dbgkvm::debugreg

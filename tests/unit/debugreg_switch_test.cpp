@@ -223,6 +223,27 @@ TEST(DebugregSwitch, InterceptWithGuestDebuggingEmulates)
 	EXPECT_EQ(r.value, 0x1234u);
 }
 
+TEST(DebugregSwitch, HandOverIsKnownBeforeTheOperand)
+{
+	State s = fresh();
+	EXPECT_TRUE(hands_over_dr_access(s, 0, cpl0()));
+	EXPECT_TRUE(hands_over_dr_access(s, 7, cpl0()));
+	GuestCtx user = cpl0();
+	user.cpl = 3;
+	EXPECT_FALSE(hands_over_dr_access(s, 0, user)); // #GP first
+	GuestCtx de = cpl0();
+	de.cr4_de = true;
+	EXPECT_FALSE(hands_over_dr_access(s, 4, de)); // #UD first
+	State gd = fresh();
+	gd.dr7 |= DR7_GD;
+	EXPECT_FALSE(hands_over_dr_access(gd, 0, cpl0())); // #DB(BD) first
+	State dbg = fresh();
+	dbg.guest_debug = GUESTDBG_ENABLE;
+	EXPECT_FALSE(hands_over_dr_access(dbg, 0, cpl0())); // emulated
+	// It agrees with on_dr_intercept, whatever the operand.
+	EXPECT_EQ(on_dr_intercept(s, 3, true, 0x1234, cpl0()).action, DrAction::Reenter);
+}
+
 TEST(DebugregSwitch, InterceptChecksComeBeforeTheHandOver)
 {
 	State s = fresh();
