@@ -90,7 +90,7 @@ ring_times+=("test binaries, BPF checks, kernel images: $((SECONDS - t0)) s")
 # (shared/reference/test-machines.md: single-step right after VM entry, STI shadows), so
 # a test is judged there by agreement: a failure counts only if kvm_intel passes it.
 BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexist_test
-BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test
+BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test,step_test
 QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
 # Fault injection: each knob re-creates one historical bug, and exactly these tests must
 # fail under it.
@@ -125,6 +125,16 @@ for r in "${QEMU_RUNS[@]}"; do
 done
 for knob in "${KNOBS[@]}"; do
 	JOBS+=("knob-$knob qemu-svm 6.1 dbgkvm --only $KNOB_TESTS --append dbgkvm.$knob=1")
+done
+# The benchmark: bench_test under -icount (scripts/bench.sh's vmtest options), against
+# dbgkvm and against KVM on each kernel, one boot each (short: last); judged afterwards by
+# scripts/bench-guard.sh, one test per benchmark and kernel.
+BENCH_KERNELS=(6.1 6.12)
+BENCH_ARGS=$(bash scripts/bench.sh --vmtest-args)
+for k in "${BENCH_KERNELS[@]}"; do
+	for t in dbgkvm kvm; do
+		JOBS+=("bench-$k-$t qemu-svm $k $t $BENCH_ARGS")
+	done
 done
 
 slots=${CHECK_JOBS:-$(nproc)}
@@ -222,6 +232,34 @@ for knob in "${KNOBS[@]}"; do
 	t_knobs=$((t_knobs + $(time_of "knob-$knob")))
 done
 ring_times+=("fault injection, 4 runs: $t_knobs s of machine time")
+
+# The bench ring: each benchmark on each kernel passes when dbgkvm's instruction count is
+# at most KVM's; a missing figure or a failed run is a failure (scripts/bench-guard.sh).
+judge_bench() {
+	local k=$1 line n=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*)
+			ok "${line#ok - }"
+			n=$((n + 1))
+			;;
+		"not ok - "*)
+			fail "${line#not ok - }"
+			n=$((n + 1))
+			;;
+		"#"*) echo "$line" ;;
+		*) echo "#   $line" ;;
+		esac
+	done < <(bash scripts/bench-guard.sh --kernel "$k" --dbgkvm "$OUT/bench-$k-dbgkvm.log" \
+		--kvm "$OUT/bench-$k-kvm.log" --out "$OUT/bench-$k.txt" 2>&1)
+	[ "$n" -gt 0 ] || fail "bench $k: nothing judged (see build/check/bench-$k-*.log)"
+}
+t_bench=0
+for k in "${BENCH_KERNELS[@]}"; do
+	judge_bench "$k"
+	t_bench=$((t_bench + $(time_of "bench-$k-dbgkvm") + $(time_of "bench-$k-kvm")))
+done
+ring_times+=("bench (-icount, dbgkvm vs KVM), ${#BENCH_KERNELS[@]} kernels x 2 runs: $t_bench s of machine time")
 ring_times+=("machine runs, $slots at a time: $t_machines s")
 
 echo "# time per ring:"
