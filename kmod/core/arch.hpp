@@ -50,10 +50,11 @@ enum class ExitKind : u8 {
 	Cpuid,
 	Rdmsr,
 	Wrmsr,
-	Skip,	   // an instruction that does nothing here (INVD, WBINVD): step over it
-	MovDr,	   // intercepted MOV to/from DRn (dr, dr_write, gpr or NO_GPR: decode it)
-	Debug,	   // a #DB/#BP that goes to user space: KVM_EXIT_DEBUG with `debug`
-	Unhandled, // anything else: KVM_EXIT_INTERNAL_ERROR
+	Skip,	     // an instruction that does nothing here (INVD, WBINVD): step over it
+	MovDr,	     // intercepted MOV to/from DRn (dr, dr_write, gpr or NO_GPR: decode it)
+	Debug,	     // a #BP that goes to user space: KVM_EXIT_DEBUG with `debug`
+	DbIntercept, // an intercepted #DB: db_cause, db_icebp_len; the core's model decides
+	Unhandled,   // anything else: KVM_EXIT_INTERNAL_ERROR
 };
 
 struct ArchExit {
@@ -74,6 +75,11 @@ struct ArchExit {
 	// after a fault-like exit such as an EPT violation, SDM Vol. 3 27.3.3).
 	bool rf_after_fault;
 	debugreg::DebugExit debug; // Debug
+	// DbIntercept: what the hardware said about the #DB's causes. SVM: the VMCB DR6 after
+	// the exit (the guest ran with DR6 = 0xffff0ff0 unless it owned the registers);
+	// VMX: the exit qualification (active-high causes, SDM Vol. 3 27.2.1, Table 27-1).
+	u64 db_cause;
+	u32 db_icebp_len; // VMX: the #DB is ICEBP (INT1), this long; 0 otherwise
 };
 
 inline constexpr u8 NO_GPR = 0xff;
@@ -99,10 +105,10 @@ class ArchVcpu
 {
 public:
 	virtual ~ArchVcpu() = default;
-	// The debug-register model (owned by the core's Vcpu, which applies the entry plan
-	// and the exit sync around world_switch). The backend reads it in push_debug and
-	// asks it what an intercepted #DB means.
-	void attach(debugreg::State *s, unsigned vm_id, unsigned vcpu_id)
+	// The debug-register model, owned and written only by the core's Vcpu (the entry
+	// plan and exit sync around world_switch, MOV DR and #DB intercepts). The backend
+	// reads it in push_debug, to rewrite its hardware state.
+	void attach(const debugreg::State *s, unsigned vm_id, unsigned vcpu_id)
 	{
 		dr_ = s;
 		vm_id_ = vm_id;
@@ -145,6 +151,9 @@ public:
 	debugreg::Vendor vendor() const { return vendor_; }
 
 	virtual void queue_exception(u8 vector, bool has_error, u32 error) = 0;
+	// ICEBP's #DB, delivered as a privileged software exception after the instruction
+	// (VMX only: SVM reports ICEBP as an ordinary #DB intercept).
+	virtual void queue_icebp(u32 insn_len) = 0;
 	// MSRs the backend keeps in its control structure. -DK_ENOENT: not the backend's.
 	virtual Errno get_msr(u32 index, u64 *val) = 0;
 	virtual Errno set_msr(u32 index, u64 val) = 0;
@@ -154,7 +163,7 @@ public:
 protected:
 	explicit ArchVcpu(debugreg::Vendor v) : vendor_(v) {}
 	const debugreg::Vendor vendor_;
-	debugreg::State *dr_ = nullptr;
+	const debugreg::State *dr_ = nullptr; // read-only: the core writes it
 	unsigned vm_id_ = 0, vcpu_id_ = 0; // for the tracepoints
 };
 

@@ -119,6 +119,27 @@ int Vcpu::finish_insn(u64 next_rip)
 	return 1;
 }
 
+// An intercepted #DB (always intercepted: CVE-2015-8104). The backend reports what the
+// hardware said; the model decides whether it goes to user space (KVM_EXIT_DEBUG) or
+// into the guest, with which DR6 (seed 001: never the causes behind the guest's back).
+int Vcpu::handle_db_intercept(const ArchExit &e)
+{
+	const u64 pc = linear_rip();
+	dr::DbIntercept r = arch_->vendor() == dr::Vendor::Svm
+				? dr::on_db_intercept_svm(dr_, e.db_cause, pc, knobs())
+				: dr::on_db_intercept_vmx(dr_, e.db_cause, pc);
+	arch_->push_debug(r.push);
+	if (r.action == dr::DbAction::ExitDebug)
+		return debug_exit(r.exit);
+	if (e.db_icebp_len) {
+		arch_->push_debug(dr::deliver_db(dr_, r.payload));
+		arch_->queue_icebp(e.db_icebp_len);
+		return 1;
+	}
+	queue_db(r.payload);
+	return 1;
+}
+
 // An intercepted MOV DR. On VMX the exit names the GPR; SVM without decode assists does
 // not, so the instruction is decoded (and, being emulated, first checked for code
 // breakpoints, as KVM's emulator does).

@@ -247,6 +247,8 @@ int Vcpu::handle_exit(const ArchExit &e)
 		return handle_mov_dr(e);
 	case ExitKind::Debug:
 		return debug_exit(e.debug);
+	case ExitKind::DbIntercept:
+		return handle_db_intercept(e);
 	case ExitKind::Skip:
 		return skip_and_continue(e);
 	case ExitKind::Shutdown:

@@ -23,6 +23,7 @@ u64 iopm_pa();
 u64 msrpm_pa();
 // With preemption off: a new ASID on this CPU (true if the CPU's ASIDs wrapped), and
 // whether an ASID generation is still this CPU's current one.
+extern bool has_nrips; // CPUID 8000_000Ah EDX[3]: the VMCB's next_rip is saved
 bool asid_assign(u32 *asid, u64 *generation);
 bool asid_current(u64 generation);
 unsigned npt_levels(); // the host's paging depth: 4, or 5 with CR4.LA57
@@ -61,6 +62,7 @@ public:
 	u64 guest_dr6() override;
 	u64 guest_dr7() override;
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
+	void queue_icebp(u32 insn_len) override;
 	Errno get_msr(u32 index, u64 *val) override;
 	Errno set_msr(u32 index, u64 val) override;
 	void reset() override;

@@ -52,6 +52,7 @@ Errno probe()
 		dk_log_warn("SVM without nested paging is not supported\n");
 		return -DK_ENODEV;
 	}
+	has_nrips = r[3] & bit(3); // NRIP save (APM 15.7.1); QEMU's TCG has none
 	u64 vm_cr = 0;
 	if (!dk_rdmsr_safe(MSR_VM_CR, &vm_cr) && (vm_cr & VM_CR_SVMDIS)) {
 		dk_log_warn("SVM is disabled by the firmware (VM_CR.SVMDIS)\n");
@@ -139,6 +140,8 @@ ArchVm *create_vm(Vm &)
 	return rt::make_initialized<SvmVm>();
 }
 } // namespace
+
+bool has_nrips;
 
 unsigned npt_levels()
 {

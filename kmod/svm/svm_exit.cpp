@@ -33,18 +33,8 @@ ArchExit SvmVcpu::decode_exit()
 		// The VMCB DR6 holds this #DB's causes (the guest ran with DR6_ACTIVE_LOW unless
 		// it owned the registers); it goes to user space or back to the guest, and never
 		// into the guest's DR6 behind its back (seed 001).
-		namespace dr = debugreg;
-		u64 pc = vmcb_->save.cs.base + vmcb_->save.rip;
-		dr::DbIntercept r = dr::on_db_intercept_svm(*dr_, exit_dr6_, pc, knobs());
-		push_debug(r.push);
-		if (r.action == dr::DbAction::ExitDebug) {
-			e.kind = ExitKind::Debug;
-			e.debug = r.exit;
-		} else {
-			push_debug(dr::deliver_db(*dr_, r.payload));
-			queue_exception(VEC_DB, false, 0);
-			e.kind = ExitKind::Continue;
-		}
+		e.kind = ExitKind::DbIntercept;
+		e.db_cause = exit_dr6_;
 		break;
 	}
 	case EXIT_EXCP_BASE + VEC_BP:
@@ -126,6 +116,14 @@ ArchExit SvmVcpu::decode_exit()
 		e.kind = ExitKind::Unhandled;
 		e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 		break;
+	}
+	// With NRIP save, an instruction intercept leaves the next RIP in the VMCB (APM
+	// 15.7.1), and the core need not decode; 0 means not saved (as KVM checks).
+	if (has_nrips && !e.next_rip_valid && c.next_rip &&
+	    (e.kind == ExitKind::Cpuid || e.kind == ExitKind::Hlt || e.kind == ExitKind::Rdmsr ||
+	     e.kind == ExitKind::Wrmsr || e.kind == ExitKind::Skip || e.kind == ExitKind::MovDr)) {
+		e.next_rip = c.next_rip;
+		e.next_rip_valid = true;
 	}
 	return e;
 }

@@ -93,6 +93,7 @@ public:
 	u64 guest_dr6() override;
 	u64 guest_dr7() override;
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
+	void queue_icebp(u32 insn_len) override;
 	Errno get_msr(u32 index, u64 *val) override;
 	Errno set_msr(u32 index, u64 val) override;
 	void reset() override;

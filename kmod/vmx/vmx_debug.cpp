@@ -72,29 +72,23 @@ u64 VmxVcpu::guest_dr7()
 // to user space (KVM_EXIT_DEBUG) or back to the guest, and updates the guest's DR6.
 ArchExit VmxVcpu::debug_exception(const ExitInfo &x, u32 type)
 {
-	namespace dr = debugreg;
 	ArchExit e{};
 	e.code = x.reason;
-	u64 pc = cs_base() + vmread(GUEST_RIP);
-	dr::DbIntercept r = dr::on_db_intercept_vmx(*dr_, x.qual, pc);
-	push_debug(r.push);
-	if (r.action == dr::DbAction::ExitDebug) {
-		e.kind = ExitKind::Debug;
-		e.debug = r.exit;
-		return e;
-	}
-	push_debug(dr::deliver_db(*dr_, r.payload));
-	if (type == INTR_TYPE_PRIV_SW_EXCEPTION) { // ICEBP (INT1): delivered after the insn
-		if (!(event_ & INTR_INFO_VALID)) {
-			event_ = INTR_INFO_VALID |
-				 (INTR_TYPE_PRIV_SW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | 1;
-			event_len_ = x.insn_len;
-		}
-	} else {
-		queue_exception(x86::VEC_DB, false, 0);
-	}
-	e.kind = ExitKind::Continue;
+	e.kind = ExitKind::DbIntercept;
+	e.db_cause = x.qual;
+	if (type == INTR_TYPE_PRIV_SW_EXCEPTION) // ICEBP (INT1)
+		e.db_icebp_len = x.insn_len ? x.insn_len : 1;
 	return e;
+}
+
+// ICEBP's #DB is a privileged software exception, delivered after the instruction: the
+// entry needs its length (SDM Vol. 3 26.6.1.1). An event the exit interrupted goes first.
+void VmxVcpu::queue_icebp(u32 insn_len)
+{
+	if (event_ & INTR_INFO_VALID)
+		return;
+	event_ = INTR_INFO_VALID | (INTR_TYPE_PRIV_SW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | 1;
+	event_len_ = insn_len;
 }
 
 // #BP exits only with KVM_GUESTDBG_USE_SW_BP: RIP is at the INT3 (a software exception
