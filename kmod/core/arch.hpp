@@ -164,7 +164,7 @@ protected:
 	explicit ArchVcpu(debugreg::Vendor v) : vendor_(v) {}
 	const debugreg::Vendor vendor_;
 	const debugreg::State *dr_ = nullptr; // read-only: the core writes it
-	unsigned vm_id_ = 0, vcpu_id_ = 0; // for the tracepoints
+	unsigned vm_id_ = 0, vcpu_id_ = 0;    // for the tracepoints
 };
 
 // The fault-injection knobs in force (module parameters, all off by default).
