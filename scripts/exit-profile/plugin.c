@@ -33,7 +33,11 @@ typedef uint64_t qemu_plugin_id_t;
 struct qemu_plugin_tb;
 struct qemu_plugin_insn;
 struct qemu_info_t;
-enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
+enum qemu_plugin_cb_flags {
+	QEMU_PLUGIN_CB_NO_REGS,
+	QEMU_PLUGIN_CB_R_REGS,
+	QEMU_PLUGIN_CB_RW_REGS
+};
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
@@ -70,11 +74,11 @@ struct tbrec {
 };
 
 static FILE *out;
-static int active[MAX_VCPUS];		  /* open window id per vCPU, 0 = none */
-static struct tbrec *touched;		  /* records counted in the open window */
+static int active[MAX_VCPUS]; /* open window id per vCPU, 0 = none */
+static struct tbrec *touched; /* records counted in the open window */
 static unsigned long windows;
-static int open_vcpu = -1;	     /* the vCPU whose window is open (one at a time) */
-static uint64_t other_vcpus;	     /* instructions the other vCPUs ran meanwhile */
+static int open_vcpu = -1;   /* the vCPU whose window is open (one at a time) */
+static uint64_t other_vcpus; /* instructions the other vCPUs ran meanwhile */
 
 static void dump(unsigned vcpu)
 {
@@ -158,8 +162,8 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 			if ((disp & 0xffff0000u) == MARK_BASE)
 				qemu_plugin_register_vcpu_insn_exec_cb(
-					insn, marker_exec, QEMU_PLUGIN_CB_NO_REGS,
-					(void *)(uintptr_t)(disp & 0xffff));
+				    insn, marker_exec, QEMU_PLUGIN_CB_NO_REGS,
+				    (void *)(uintptr_t)(disp & 0xffff));
 		}
 	}
 	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec, QEMU_PLUGIN_CB_NO_REGS, r);

@@ -9,9 +9,9 @@
  *   window 3: PIO_ROUNDS rounds of guest_bench_pio             (1 OUT)
  *
  * so that (w1 - w2) / (ROUNDS * (MANY - 1)) is one in-kernel CPUID exit and
- * w3 / PIO_ROUNDS one PIO round trip through user space (the counts of bench_test). It also prints the module
- * symbols of /proc/kallsyms (the core kernel comes from System.map, booted with
- * nokaslr) and the CPU vulnerability mitigations, as "# " diagnostics.
+ * w3 / PIO_ROUNDS one PIO round trip through user space (the counts of bench_test). It also prints
+ * the module symbols of /proc/kallsyms (the core kernel comes from System.map, booted with nokaslr)
+ * and the CPU vulnerability mitigations, as "# " diagnostics.
  */
 #include "env.h"
 #include "guest.h"
@@ -34,7 +34,7 @@ GUEST_DECLARE(guest_bench_cpuid);
 namespace
 {
 
-constexpr int ROUNDS = 200;	/* as bench_test: 2000 / 10 rounds of CPUIDs */
+constexpr int ROUNDS = 200;	 /* as bench_test: 2000 / 10 rounds of CPUIDs */
 constexpr int PIO_ROUNDS = 2000; /* as bench_test */
 uint64_t now_ns()
 {
@@ -87,11 +87,24 @@ TEST(kallsyms)
 
 TEST(vulnerabilities)
 {
-	const char *names[] = {"gather_data_sampling", "itlb_multihit", "l1tf", "mds", "meltdown",
-			       "mmio_stale_data", "reg_file_data_sampling", "retbleed",
-			       "spec_rstack_overflow", "spec_store_bypass", "spectre_v1",
-			       "spectre_v2", "srbds", "tsx_async_abort", "its", "tsa",
-			       "indirect_target_selection", "vmscape"};
+	const char *names[] = {"gather_data_sampling",
+			       "itlb_multihit",
+			       "l1tf",
+			       "mds",
+			       "meltdown",
+			       "mmio_stale_data",
+			       "reg_file_data_sampling",
+			       "retbleed",
+			       "spec_rstack_overflow",
+			       "spec_store_bypass",
+			       "spectre_v1",
+			       "spectre_v2",
+			       "srbds",
+			       "tsx_async_abort",
+			       "its",
+			       "tsa",
+			       "indirect_target_selection",
+			       "vmscape"};
 	for (const char *n : names) {
 		std::ifstream f(std::string("/sys/devices/system/cpu/vulnerabilities/") + n);
 		std::string line;

@@ -159,8 +159,7 @@ TEST(DebugregEmulation, AfterEmulatedInsnTable)
 	    {"guest tf", 0, true, DbgAction::QueueDB, DR6_BS},
 	    {"user ss", SS, false, DbgAction::ExitDebug, 0xffff4ff0},
 	    {"user ss wins over guest tf", SS, true, DbgAction::ExitDebug, 0xffff4ff0},
-	    {"sw bp only", GUESTDBG_ENABLE | GUESTDBG_USE_SW_BP, true, DbgAction::QueueDB,
-	     DR6_BS},
+	    {"sw bp only", GUESTDBG_ENABLE | GUESTDBG_USE_SW_BP, true, DbgAction::QueueDB, DR6_BS},
 	};
 	for (const auto &r : rows) {
 		State s = fresh();

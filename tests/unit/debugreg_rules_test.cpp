@@ -34,10 +34,9 @@ TEST(DebugregConstants, MatchTheManualsAndKvm)
 	EXPECT_EQ(DR6_ACTIVE_LOW | DR6_BD, 0xffff2ff0u);
 	EXPECT_EQ(DR6_BUS_LOCK, 0x800u);
 	EXPECT_EQ(DR6_RTM, 0x10000u);
-	EXPECT_EQ(GUESTDBG_VALID_MASK, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP |
-					       GUESTDBG_USE_SW_BP | GUESTDBG_USE_HW_BP |
-					       GUESTDBG_INJECT_DB | GUESTDBG_INJECT_BP |
-					       GUESTDBG_BLOCKIRQ);
+	EXPECT_EQ(GUESTDBG_VALID_MASK, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP | GUESTDBG_USE_SW_BP |
+					   GUESTDBG_USE_HW_BP | GUESTDBG_INJECT_DB |
+					   GUESTDBG_INJECT_BP | GUESTDBG_BLOCKIRQ);
 	EXPECT_EQ(dr7_rw_len(2, DR7_RW_WRITE, DR7_LEN_4), 0x0d000000u);
 	EXPECT_EQ(dr7_rw(0x0d000000, 2), DR7_RW_WRITE);
 	EXPECT_EQ(dr7_len(0x0d000000, 2), DR7_LEN_4);
@@ -205,14 +204,11 @@ TEST(DebugregRules, UpdateDr7UsesEffectiveDr7)
 {
 	const uint32_t hw = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
 	const Dr7Row rows[] = {
-	    {0, 0x400, 0, false},
-	    {0, 0x401, 0, true},
-	    {0, 0x480, 0, true},
-	    {0, 0x400 | DR7_GE | DR7_GD, 0, false}, // GE/GD arm nothing
-	    {0, 0x400, 0x402, false},		    // userspace dr7 ignored without USE_HW_BP
-	    {hw, 0x401, 0x400, false},		    // guest dr7 ignored with USE_HW_BP
-	    {hw, 0x400, 0x440, true},
-	    {GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP, 0x404, 0x400, true},
+	    {0, 0x400, 0, false},      {0, 0x401, 0, true},
+	    {0, 0x480, 0, true},       {0, 0x400 | DR7_GE | DR7_GD, 0, false}, // GE/GD arm nothing
+	    {0, 0x400, 0x402, false},  // userspace dr7 ignored without USE_HW_BP
+	    {hw, 0x401, 0x400, false}, // guest dr7 ignored with USE_HW_BP
+	    {hw, 0x400, 0x440, true},  {GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP, 0x404, 0x400, true},
 	};
 	for (const auto &r : rows) {
 		State s = fresh();
