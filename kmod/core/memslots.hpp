@@ -17,7 +17,8 @@ struct MemSlot {
 	u64 gpa;
 	u64 npages;
 	u64 uaddr;
-	void **pinned; // per page: the pinned struct page, or nullptr (owned by the Vm)
+	void **pinned; // per page: the pinned struct page, or nullptr (owned by the Vm);
+		       // each pin is charged to the owner mm's pinned_vm (vm.cpp fault_in)
 };
 
 // What a KVM_SET_USER_MEMORY_REGION request asks for, once validated.

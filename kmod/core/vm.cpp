@@ -84,12 +84,16 @@ void Vm::unpin_slot(MemSlot &s)
 {
 	if (!s.pinned)
 		return;
+	unsigned long n = 0;
 	for (u64 i = 0; i < s.npages; i++) {
 		if (s.pinned[i]) {
 			dk_unpin_user_page(s.pinned[i], 1);
 			s.pinned[i] = nullptr;
+			n++;
 		}
 	}
+	if (n)
+		dk_pin_uncharge(mm_, n); // the owner's charge, whoever drops the last pin
 }
 
 Errno Vm::set_memory_region(unsigned long arg)
@@ -150,11 +154,22 @@ Errno Vm::fault_in(u64 gpa, FaultResult *res)
 	Errno r = 0;
 	dk_mutex_lock(mmu_lock_);
 	if (!s->pinned[idx]) {
+		// Charge, then pin: a page is pinned only while charged to the owner
+		// (mm->pinned_vm, RLIMIT_MEMLOCK). Over the limit KVM_RUN fails with ENOMEM,
+		// the errno of RDMA, io_uring and VFIO for the same limit (KVM itself pins
+		// nothing: its failed gfn->pfn is EFAULT, which stays the errno for memory
+		// that cannot be pinned). Nothing is left pinned or charged for the page,
+		// the guest has not moved: after raising the limit, KVM_RUN faults again.
 		void *page;
 		u64 pa;
-		r = dk_pin_user_page(s->uaddr + idx * PAGE_SIZE, 1, &page, &pa);
-		if (!r)
-			s->pinned[idx] = page;
+		r = dk_pin_charge(mm_, 1);
+		if (!r) {
+			r = dk_pin_user_page(s->uaddr + idx * PAGE_SIZE, 1, &page, &pa);
+			if (r)
+				dk_pin_uncharge(mm_, 1);
+			else
+				s->pinned[idx] = page;
+		}
 	}
 	if (!r)
 		r = arch_->map(gpa & ~(PAGE_SIZE - 1), dk_page_pa(s->pinned[idx]), true);

@@ -56,7 +56,7 @@ private:
 	dk_mutex *lock_ = nullptr;     // vCPU creation
 	dk_mutex *mmu_lock_ = nullptr; // pinning and nested page tables
 	dk_rwsem *slots_lock_ = nullptr;
-	void *mm_ = nullptr;
+	void *mm_ = nullptr; // the creator's mm: owns the VM and is charged for its pins
 	long refs_ = 1;
 	unsigned int id_ = 0;
 	unsigned int nr_vcpus_ = 0;

@@ -57,6 +57,10 @@ DK_EXTERN_C void dk_free_pages(void *va, unsigned int order) DK_NOEXCEPT;
 DK_EXTERN_C int dk_pin_user_page(unsigned long uaddr, int write, void **page,
 				 dk_u64 *pa) DK_NOEXCEPT;
 DK_EXTERN_C void dk_unpin_user_page(void *page, int dirty) DK_NOEXCEPT;
+/* Charge long-term pins to the owner's mm->pinned_vm: -ENOMEM over RLIMIT_MEMLOCK
+ * (current's, unless CAP_IPC_LOCK). Every pin is charged first, every unpin uncharged. */
+DK_EXTERN_C int dk_pin_charge(void *mm, unsigned long pages) DK_NOEXCEPT;
+DK_EXTERN_C void dk_pin_uncharge(void *mm, unsigned long pages) DK_NOEXCEPT;
 DK_EXTERN_C dk_u64 dk_page_pa(void *page) DK_NOEXCEPT;
 DK_EXTERN_C void *dk_phys_to_virt(dk_u64 pa) DK_NOEXCEPT; /* for pages from dk_alloc_pages */
 DK_EXTERN_C int dk_access_ok(unsigned long uaddr, dk_size size) DK_NOEXCEPT;
@@ -109,6 +113,9 @@ DK_EXTERN_C void dk_guest_fpu_delete(struct dk_guest_fpu *f) DK_NOEXCEPT;
 DK_EXTERN_C void dk_guest_fpu_enter(struct dk_guest_fpu *f) DK_NOEXCEPT; /* KVM_RUN begins */
 DK_EXTERN_C void dk_guest_fpu_exit(struct dk_guest_fpu *f) DK_NOEXCEPT;	 /* KVM_RUN returns */
 DK_EXTERN_C void dk_guest_fpu_reload(void) DK_NOEXCEPT; /* interrupts off, before each entry */
+
+/* ---- a machine check taken in a guest, to the host's handler (glue/cpu.c) ---- */
+DK_EXTERN_C void dk_machine_check(void) DK_NOEXCEPT;
 
 /* ---- MSRs, with the kernel's exception-table protection ---- */
 DK_EXTERN_C int dk_rdmsr_safe(dk_u32 msr, dk_u64 *val) DK_NOEXCEPT;

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Memory for the C++ core: allocation, page pinning and user copies. */
+#include <linux/backing-dev.h>
+#include <linux/capability.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <asm/io.h>
 #include "dbgkvm_glue.h"
 
@@ -35,11 +40,60 @@ void dk_free_pages(void *va, unsigned int order)
 		free_pages((unsigned long)va, order);
 }
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+/*
+ * Before 6.5, FOLL_LONGTERM refuses only fsdax (check_vma_flags) and gladly pins the
+ * page cache of a shared, writable file mapping on a filesystem that tracks dirty
+ * pages: the filesystem writes the page back and cleans it while the guest still
+ * writes to it through the pin (data loss, and BUG_ONs in ext4 and others). 6.5
+ * refuses that itself (mm/gup.c writable_file_mapping_allowed: -EFAULT, also in
+ * GUP-fast); this is the same rule, vma_needs_dirty_tracking() of 6.5+, for 6.1.
+ * Anonymous memory, private file mappings (FOLL_WRITE breaks COW: the pin is an
+ * anonymous copy), shmem/memfd and hugetlbfs (no page_mkwrite, no writeback) pass.
+ */
+static bool dk_longterm_write_unsafe(struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = vma->vm_ops;
+
+	if ((vma->vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE))
+		return false;
+	if (!vma->vm_file || (vma->vm_flags & VM_PFNMAP))
+		return false;
+	if (ops && (ops->page_mkwrite || ops->pfn_mkwrite))
+		return true;
+	return vma->vm_file->f_mapping && mapping_can_writeback(vma->vm_file->f_mapping);
+}
+
+/* The VMA check and the pin under one mmap_read_lock: the VMA cannot change between. */
+static long dk_pin_one(unsigned long uaddr, unsigned int flags, struct page **p)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	long r;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = vma_lookup(mm, uaddr);
+	if (vma && (flags & FOLL_WRITE) && dk_longterm_write_unsafe(vma))
+		r = -EFAULT; /* what 6.5+ returns for the same mapping */
+	else
+		r = pin_user_pages(uaddr, 1, flags, p, NULL);
+	mmap_read_unlock(mm);
+	return r;
+}
+#else
+static long dk_pin_one(unsigned long uaddr, unsigned int flags, struct page **p)
+{
+	/* GUP refuses unsafe long-term pins of file mappings itself (see above). */
+	return pin_user_pages_fast(uaddr, 1, flags, p);
+}
+#endif
+
 int dk_pin_user_page(unsigned long uaddr, int write, void **page, dk_u64 *pa)
 {
 	struct page *p;
 	unsigned int flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
-	int r = pin_user_pages_fast(uaddr & PAGE_MASK, 1, flags, &p);
+	long r = dk_pin_one(uaddr & PAGE_MASK, flags, &p);
 
 	if (r != 1)
 		return r < 0 ? r : -EFAULT;
@@ -53,6 +107,38 @@ void dk_unpin_user_page(void *page, int dirty)
 	struct page *p = page;
 
 	unpin_user_pages_dirty_lock(&p, 1, dirty);
+}
+
+/*
+ * Long-term pins are charged to the mm that owns the VM, in mm->pinned_vm (VmPin in
+ * /proc/PID/status) and limited by RLIMIT_MEMLOCK unless the task has CAP_IPC_LOCK:
+ * the rule of RDMA (ib_umem_get) and io_uring. Not account_locked_vm() (exported by
+ * 6.1 and 6.12 alike): that charges mm->locked_vm, mlock()'s counter (VmLck), as VFIO
+ * type1 does for historical reasons, and takes mmap_write_lock on every call, here on
+ * every first touch of a guest page. Like those frameworks the charge always applies;
+ * CAP_IPC_LOCK only lifts the limit. The limit is current's: pins are taken by
+ * KVM_RUN, whose caller must be in the owner's mm (a thread of the owner). The
+ * uncharge may run anywhere (the last fd closed in another process): mm is the
+ * owner's, kept by dk_mm_grab_current() until after the VM's last unpin.
+ */
+int dk_pin_charge(void *mm, unsigned long pages)
+{
+	struct mm_struct *m = mm;
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long pinned = atomic64_add_return(pages, &m->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(pages, &m->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dk_pin_uncharge(void *mm, unsigned long pages)
+{
+	struct mm_struct *m = mm;
+
+	WARN_ON_ONCE(atomic64_sub_return(pages, &m->pinned_vm) < 0);
 }
 
 int dk_copy_from_user(void *dst, unsigned long usrc, dk_size n)
