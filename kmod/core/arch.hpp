@@ -54,6 +54,7 @@ enum class ExitKind : u8 {
 	MovDr,	     // intercepted MOV to/from DRn (dr, dr_write, gpr or NO_GPR: decode it)
 	Debug,	     // a #BP that goes to user space: KVM_EXIT_DEBUG with `debug`
 	DbIntercept, // an intercepted #DB: db_cause, db_icebp_len; the core's model decides
+	CrWrite,     // an intercepted MOV to CRn (cr, gpr or NO_GPR): the core checks it
 	Unhandled,   // anything else: KVM_EXIT_INTERNAL_ERROR
 };
 
@@ -70,7 +71,8 @@ struct ArchExit {
 	u32 suberror;	     // Unhandled: KVM_INTERNAL_ERROR_*
 	u8 dr;		     // MovDr: the debug register number
 	bool dr_write;	     // MovDr: MOV to DRn
-	u8 gpr;		     // MovDr: the general-purpose register, or NO_GPR
+	u8 gpr;		     // MovDr, CrWrite: the general-purpose register, or NO_GPR
+	u8 cr;		     // CrWrite: the control register (4)
 	// NptFault: the saved RFLAGS.RF = 1 is the exit's, not the guest's (VMX saves RF = 1
 	// after a fault-like exit such as an EPT violation, SDM Vol. 3 27.3.3).
 	bool rf_after_fault;
@@ -154,6 +156,9 @@ public:
 	// ICEBP's #DB, delivered as a privileged software exception after the instruction
 	// (VMX only: SVM reports ICEBP as an ordinary #DB intercept).
 	virtual void queue_icebp(u32 insn_len) = 0;
+	// A MOV to CR4 that the core checked (core/cr_rules.hpp); the backend flushes the
+	// guest's TLB where the change requires it.
+	virtual void set_cr4(u64 v) = 0;
 	// MSRs the backend keeps in its control structure. -DK_ENOENT: not the backend's.
 	virtual Errno get_msr(u32 index, u64 *val) = 0;
 	virtual Errno set_msr(u32 index, u64 val) = 0;

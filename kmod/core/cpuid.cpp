@@ -32,7 +32,10 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 	switch (leaf) {
 	case 0x1:
 		regs[1] = (regs[1] & 0x00ffffff) | (vcpu_id << 24); // initial APIC id
-		regs[2] &= ~(bit(5) | bit(26) | bit(27) | bit(28) | bit(12) | bit(15));
+		// VMX, SMX, FMA, PDCM, PCID, XSAVE, OSXSAVE, AVX: not offered (their CR4 bits
+		// raise #GP: core/cr_rules.hpp).
+		regs[2] &=
+		    ~(bit(5) | bit(6) | bit(12) | bit(15) | bit(17) | bit(26) | bit(27) | bit(28));
 		regs[2] |= bit(31);    // hypervisor present
 		if (cr4 & CR4_OSXSAVE) // OSXSAVE mirrors CR4
 			regs[2] |= bit(27);

@@ -2,6 +2,7 @@
 // KVM_RUN: the run loop and the exits that are completed in the kernel or handed to user
 // space through struct kvm_run.
 #include "core/cpuid.hpp"
+#include "core/cr_rules.hpp"
 #include "core/guest_mem.hpp"
 #include "core/limits.hpp"
 #include "core/vcpu.hpp"
@@ -223,6 +224,40 @@ int Vcpu::handle_msr(const ArchExit &e, bool write)
 	return finish_insn(rip);
 }
 
+// An intercepted MOV to CR4 (SVM: every one; the guest may not set what its CPUID does not
+// offer, core/cr_rules.hpp). Without decode assists the instruction is decoded, and,
+// being emulated, first checked for code breakpoints.
+int Vcpu::handle_cr_write(const ArchExit &e)
+{
+	if (e.cr != 4)
+		return internal_error(KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, e.code, reg(RIP));
+	int ret;
+	if (check_code_breakpoint(&ret, false) == EmulCheck::Stop)
+		return ret;
+	unsigned gpr = e.gpr;
+	u64 next = e.next_rip;
+	InsnContext c;
+	arch_->insn_context(c);
+	if (gpr == NO_GPR || !e.next_rip_valid) {
+		emulate::Insn insn;
+		if (!decode_current(&insn) || insn.op != emulate::Op::MovToCr || insn.reg != 4)
+			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
+		gpr = insn.rm;
+		next = reg(RIP) + insn.len;
+		if (!c.long64())
+			next &= 0xffffffff;
+	}
+	u64 v = reg(static_cast<Reg>(gpr & 15));
+	if (!c.long64())
+		v &= 0xffffffff; // the operand is 32 bits outside 64-bit mode
+	if (!cr::cr4_write_valid(v, c.efer)) {
+		arch_->queue_exception(x86::VEC_GP, true, 0);
+		return 1;
+	}
+	arch_->set_cr4(v);
+	return finish_insn(next);
+}
+
 int Vcpu::handle_exit(const ArchExit &e)
 {
 	switch (e.kind) {
@@ -249,6 +284,8 @@ int Vcpu::handle_exit(const ArchExit &e)
 		return debug_exit(e.debug);
 	case ExitKind::DbIntercept:
 		return handle_db_intercept(e);
+	case ExitKind::CrWrite:
+		return handle_cr_write(e);
 	case ExitKind::Skip:
 		return skip_and_continue(e);
 	case ExitKind::Shutdown:

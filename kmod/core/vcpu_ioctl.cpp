@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // vCPU ioctls other than KVM_RUN: register state, validated as KVM validates it.
+#include "core/cr_rules.hpp"
 #include "core/msr_rules.hpp"
 #include "core/vcpu.hpp"
 #include "core/vm.hpp"
@@ -13,8 +14,6 @@ using namespace x86;
 
 namespace
 {
-// CR4 bits a guest may hold: VME..OSXMMEXCPT (0-10), FSGSBASE, SMEP, SMAP.
-constexpr u64 CR4_ALLOWED = 0x7ff | CR4_FSGSBASE | CR4_SMEP | CR4_SMAP;
 constexpr u64 MAXPHYADDR_MASK = ~((u64{1} << 52) - 1);
 
 // KVM's kvm_is_valid_sregs() and kvm_is_valid_cr0/cr4(), with dbgkvm's feature set.
@@ -23,7 +22,7 @@ bool sregs_valid(const kvm_sregs &s)
 	if (s.cr0 >> 32 || ((s.cr0 & CR0_NW) && !(s.cr0 & CR0_CD)) ||
 	    ((s.cr0 & CR0_PG) && !(s.cr0 & CR0_PE)))
 		return false;
-	if (s.cr4 & ~CR4_ALLOWED)
+	if (s.cr4 & ~cr::CR4_GUEST_ALLOWED)
 		return false;
 	if (s.efer & ~msr::EFER_GUEST_BITS)
 		return false;

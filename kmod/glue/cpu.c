@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <asm/fpu/api.h>
 #include <asm/cpufeature.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include "dbgkvm_glue.h"
 #include "glue_internal.h"
@@ -46,6 +47,24 @@ void dk_virt_disable_all(void)
 	if (hp_state >= 0)
 		cpuhp_remove_state(hp_state);
 	hp_state = -1;
+}
+
+/*
+ * A machine check that arrived while a guest ran exits to the hypervisor (#MC is
+ * intercepted) instead of reaching the host's handler: hand it over, as KVM's
+ * kvm_machine_check() does, so the host logs it and calls memory_failure(). Interrupts
+ * are off, right after the exit.
+ */
+void dk_machine_check(void)
+{
+#if defined(CONFIG_X86_MCE)
+	struct pt_regs regs = {
+	    .cs = 3, /* fake ring 3, whatever the guest ran at (as KVM) */
+	    .flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
+#endif
 }
 
 int dk_rdmsr_safe(dk_u32 msr, dk_u64 *val)

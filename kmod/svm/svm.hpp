@@ -62,6 +62,7 @@ public:
 	u64 guest_dr6() override;
 	u64 guest_dr7() override;
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
+	void set_cr4(u64 v) override;
 	void queue_icebp(u32 insn_len) override;
 	Errno get_msr(u32 index, u64 *val) override;
 	Errno set_msr(u32 index, u64 val) override;
@@ -83,9 +84,10 @@ private:
 	u64 vmcb_pa_ = 0;
 	u32 asid_ = 0;
 	u64 asid_gen_ = 0;
-	int last_cpu_ = -1;	    // CPU of the last VMRUN: another one means a TLB flush
-	unsigned long tlb_gen_ = 0; // vm_.tlb_gen at the last flush
-	u32 event_ = 0;		    // EVENTINJ for the next entry (0: none)
+	int last_cpu_ = -1;	     // CPU of the last VMRUN: another one means a TLB flush
+	unsigned long tlb_gen_ = 0;  // vm_.tlb_gen at the last flush
+	bool flush_pending_ = false; // flush the guest TLB at the next entry (a CR4 write)
+	u32 event_ = 0;		     // EVENTINJ for the next entry (0: none)
 	u32 event_err_ = 0;
 	u64 gprs_[16] = {}; // RAX and RSP live in the VMCB
 	u64 exit_dr6_ = 0;  // the VMCB DR6 as the last #VMEXIT left it

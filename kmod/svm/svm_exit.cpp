@@ -42,6 +42,10 @@ ArchExit SvmVcpu::decode_exit()
 		e.kind = ExitKind::Debug;
 		e.debug = debugreg::exit_sw_breakpoint(vmcb_->save.cs.base + vmcb_->save.rip);
 		break;
+	case EXIT_EXCP_BASE + VEC_MC:
+		// Handed to the host's handler at the exit (svm_vcpu.cpp); the guest gets nothing.
+		e.kind = ExitKind::Continue;
+		break;
 	case EXIT_EXCP_BASE + VEC_AC:
 		queue_exception(VEC_AC, true, u32(c.exit_info_1));
 		e.kind = ExitKind::Continue;
@@ -87,6 +91,18 @@ ArchExit SvmVcpu::decode_exit()
 	case EXIT_INVALID:
 		e.kind = ExitKind::FailEntry;
 		break;
+	case EXIT_WRITE_CR4:
+		// MOV to CR4 (the only CR intercept). With decode assists EXITINFO1 bit 63 says
+		// bits 3:0 name the GPR (APM 15.8.1); QEMU has none: the core decodes.
+		e.kind = ExitKind::CrWrite;
+		e.cr = 4;
+		e.gpr = (c.exit_info_1 & bit(63)) ? u8(c.exit_info_1 & 0xf) : NO_GPR;
+		break;
+	case EXIT_RDPMC:
+		// No virtual PMU: #GP(0), as KVM without one. Never the host's counters.
+		queue_exception(VEC_GP, true, 0);
+		e.kind = ExitKind::Continue;
+		break;
 	case EXIT_VMRUN:
 	case EXIT_VMMCALL:
 	case EXIT_VMLOAD:
@@ -121,7 +137,8 @@ ArchExit SvmVcpu::decode_exit()
 	// 15.7.1), and the core need not decode; 0 means not saved (as KVM checks).
 	if (has_nrips && !e.next_rip_valid && c.next_rip &&
 	    (e.kind == ExitKind::Cpuid || e.kind == ExitKind::Hlt || e.kind == ExitKind::Rdmsr ||
-	     e.kind == ExitKind::Wrmsr || e.kind == ExitKind::Skip || e.kind == ExitKind::MovDr)) {
+	     e.kind == ExitKind::Wrmsr || e.kind == ExitKind::Skip || e.kind == ExitKind::MovDr ||
+	     e.kind == ExitKind::CrWrite)) {
 		e.next_rip = c.next_rip;
 		e.next_rip_valid = true;
 	}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // An SVM vCPU: its VMCB, register state and its part of the entry (core/entry.cpp).
+#include "core/cr_rules.hpp"
 #include "dbgkvm_glue.h"
 #include "debugreg/debugreg.hpp"
 #include "rt/new.hpp"
@@ -95,13 +96,14 @@ void SvmVcpu::reset()
 	VmcbControl &c = vmcb_->control;
 	VmcbSave &s = vmcb_->save;
 
-	c.intercept_exceptions =
-	    bit(VEC_DB) | bit(VEC_AC);	   // #DB (CVE-2015-8104), #AC (CVE-2015-5307)
-	c.intercept_dr = DR_INTERCEPT_ALL; // until the guest owns them (WONT_EXIT)
-	c.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_CPUID |
-			    INTERCEPT_RSM | INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA |
-			    INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT | INTERCEPT_TASK_SWITCH |
-			    INTERCEPT_SHUTDOWN;
+	// #DB (CVE-2015-8104), #AC (CVE-2015-5307), and #MC for the host's handler.
+	c.intercept_exceptions = bit(VEC_DB) | bit(VEC_AC) | bit(VEC_MC);
+	c.intercept_dr = DR_INTERCEPT_ALL;    // until the guest owns them (WONT_EXIT)
+	c.intercept_cr = CR4_WRITE_INTERCEPT; // CR4 bits the guest may not set: #GP
+	c.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_RDPMC |
+			    INTERCEPT_CPUID | INTERCEPT_RSM | INTERCEPT_INVD | INTERCEPT_HLT |
+			    INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT | INTERCEPT_MSR_PROT |
+			    INTERCEPT_TASK_SWITCH | INTERCEPT_SHUTDOWN;
 	c.intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
 			    INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
 			    INTERCEPT_WBINVD | INTERCEPT_MONITOR | INTERCEPT_MWAIT |
@@ -244,6 +246,15 @@ void SvmVcpu::insn_context(InsnContext &c)
 	c.cpl = s.cpl;
 }
 
+// A guest MOV to CR4 the core checked (core/cr_rules.hpp). A change of PGE, PAE, PSE or
+// SMEP flushes the guest's TLB, as the instruction would (SDM Vol. 3, 4.10.4.1).
+void SvmVcpu::set_cr4(u64 v)
+{
+	if ((vmcb_->save.cr4 ^ v) & cr::CR4_TLB_BITS)
+		flush_pending_ = true;
+	vmcb_->save.cr4 = v;
+}
+
 void SvmVcpu::queue_exception(u8 vector, bool has_error, u32 error)
 {
 	if (event_ & EVT_VALID)
@@ -333,9 +344,10 @@ bool SvmVcpu::prepare_entry(int cpu)
 		c.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
 		last_cpu_ = cpu;
 	}
-	if (tlb_gen_ != vm_.tlb_gen) { // nested mappings were dropped
+	if (tlb_gen_ != vm_.tlb_gen || flush_pending_) { // mappings dropped; a CR4 write
 		c.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
 		tlb_gen_ = vm_.tlb_gen;
+		flush_pending_ = false;
 	}
 	c.event_inj = event_;
 	c.event_inj_err = event_err_;
@@ -345,6 +357,10 @@ bool SvmVcpu::prepare_entry(int cpu)
 void SvmVcpu::world_switch()
 {
 	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, percpu(unsigned(last_cpu_))->host_vmsave_pa);
+	// An intercepted #MC does not reach the host's handler by itself (APM 15.12): call
+	// it, before interrupts come back (KVM's svm_handle_mce).
+	if (u32(vmcb_->control.exit_code) == EXIT_EXCP_BASE + x86::VEC_MC)
+		dk_machine_check();
 	// A #DB intercept's causes are in the VMCB DR6 now; the core's exit sync may
 	// rewrite it.
 	exit_dr6_ = vmcb_->save.dr6;

@@ -114,6 +114,7 @@ enum Misc1 : u32 {
 	INTERCEPT_INTR = 1u << 0,
 	INTERCEPT_NMI = 1u << 1,
 	INTERCEPT_SMI = 1u << 2,
+	INTERCEPT_RDPMC = 1u << 15,
 	INTERCEPT_CPUID = 1u << 18,
 	INTERCEPT_RSM = 1u << 19,
 	INTERCEPT_INVD = 1u << 22,
@@ -142,6 +143,7 @@ enum Misc2 : u32 {
 
 // Reads of DR0-7 (bits 7:0) and writes of DR0-7 (bits 23:16), as KVM intercepts them.
 inline constexpr u32 DR_INTERCEPT_ALL = 0x00ff00ff;
+inline constexpr u32 CR4_WRITE_INTERCEPT = 1u << (16 + 4);
 inline constexpr u32 V_INTR_MASKING = 1u << 24; // int_ctl: the host's RFLAGS.IF masks INTR
 inline constexpr u64 NP_ENABLE = 1;
 inline constexpr u8 TLB_CONTROL_DO_NOTHING = 0;
@@ -161,6 +163,7 @@ enum EventType : u32 {
 
 // Exit codes (APM Appendix C).
 enum ExitCode : u32 {
+	EXIT_WRITE_CR4 = 0x14,
 	EXIT_READ_DR0 = 0x20,
 	EXIT_WRITE_DR0 = 0x30,
 	EXIT_EXCP_BASE = 0x40,
@@ -177,6 +180,7 @@ enum ExitCode : u32 {
 	EXIT_MSR = 0x7c,
 	EXIT_TASK_SWITCH = 0x7d,
 	EXIT_SHUTDOWN = 0x7f,
+	EXIT_RDPMC = 0x6f,
 	EXIT_VMRUN = 0x80,
 	EXIT_VMMCALL = 0x81,
 	EXIT_VMLOAD = 0x82,

@@ -144,6 +144,7 @@ enum ExitReason : u32 {
 	EXIT_GETSEC = 11,
 	EXIT_HLT = 12,
 	EXIT_INVD = 13,
+	EXIT_RDPMC = 15,
 	EXIT_VMCALL = 18,
 	EXIT_VMCLEAR = 19,
 	EXIT_VMLAUNCH = 20,
@@ -181,8 +182,8 @@ inline constexpr u32 EXIT_REASON_FAILED_ENTRY = 1u << 31;
 inline constexpr u32 PIN_EXT_INTR = bit(0), PIN_NMI = bit(3), PIN_PREEMPT_TIMER = bit(6);
 // Primary processor-based (25.6.2).
 inline constexpr u32 PROC_TSC_OFFSET = bit(3), PROC_HLT = bit(7), PROC_MWAIT = bit(10),
-		     PROC_CR8_LOAD = bit(19), PROC_CR8_STORE = bit(20), PROC_MOV_DR = bit(23),
-		     PROC_UNCOND_IO = bit(24), PROC_MONITOR = bit(29),
+		     PROC_RDPMC = bit(11), PROC_CR8_LOAD = bit(19), PROC_CR8_STORE = bit(20),
+		     PROC_MOV_DR = bit(23), PROC_UNCOND_IO = bit(24), PROC_MONITOR = bit(29),
 		     PROC_SECONDARY = u32(bit(31));
 // Secondary processor-based (25.6.2).
 inline constexpr u32 PROC2_EPT = bit(1), PROC2_RDTSCP = bit(3), PROC2_VPID = bit(5),

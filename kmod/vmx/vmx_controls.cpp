@@ -70,10 +70,11 @@ Errno read_caps(Caps *out)
 			 PIN_EXT_INTR | PIN_NMI | PIN_PREEMPT_TIMER, PIN_EXT_INTR | PIN_NMI, &c.pin,
 			 "pin-based");
 	ok = ok && adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
-			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_CR8_LOAD | PROC_CR8_STORE |
-			      PROC_MOV_DR | PROC_UNCOND_IO | PROC_MONITOR | PROC_SECONDARY,
-			  PROC_HLT | PROC_MOV_DR | PROC_UNCOND_IO | PROC_SECONDARY, &c.proc,
-			  "processor-based");
+			  PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_RDPMC | PROC_CR8_LOAD |
+			      PROC_CR8_STORE | PROC_MOV_DR | PROC_UNCOND_IO | PROC_MONITOR |
+			      PROC_SECONDARY,
+			  PROC_HLT | PROC_RDPMC | PROC_MOV_DR | PROC_UNCOND_IO | PROC_SECONDARY,
+			  &c.proc, "processor-based");
 	if (!ok)
 		return -DK_ENODEV;
 	// "Use MSR bitmaps" and "use I/O bitmaps" stay 0: every RDMSR/WRMSR exits (25.1.3)

@@ -95,8 +95,16 @@ void VmxVcpu::world_switch()
 	dk_wrmsr_safe(MSR_KERNEL_GS_BASE, kernel_gs_base_);
 	if (read_cr2() != cr2_)
 		write_cr2(cr2_);
+	// A VM exit clears IA32_DEBUGCTL (SDM Vol. 3, 27.5.1); the guest's comes from the
+	// VMCS. The host's (BTF for ptrace's block stepping, LBR, bus-lock detection) is
+	// restored after the exit, as KVM does.
+	u64 host_debugctl = 0;
+	dk_rdmsr_safe(MSR_DEBUGCTL, &host_debugctl);
 
 	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
+
+	if (host_debugctl)
+		dk_wrmsr_safe(MSR_DEBUGCTL, host_debugctl);
 
 	cr2_ = read_cr2();
 	dk_rdmsr_safe(MSR_KERNEL_GS_BASE, &kernel_gs_base_); // SWAPGS changes it
@@ -123,12 +131,21 @@ void VmxVcpu::world_switch()
 		x.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	}
 	entered_ = !fail && !(x.reason & EXIT_REASON_FAILED_ENTRY);
+	if (!fail && (x.reason & 0xffff) == EXIT_MCE_DURING_ENTRY)
+		dk_machine_check(); // the entry failed on a machine check (26.8)
 	if (entered_) {
 		launched_ = true;
 		// An NMI that arrived in the guest exited to here: give it to the host.
 		if ((x.reason & 0xffff) == EXIT_EXCEPTION_NMI && (x.intr_info & INTR_INFO_VALID) &&
 		    ((x.intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) == INTR_TYPE_NMI)
 			dk_vmx_self_nmi();
+		// A machine check in the guest: the host's handler, before interrupts come
+		// back (KVM's vmx_handle_exit_irqoff).
+		if ((x.reason & 0xffff) == EXIT_EXCEPTION_NMI && (x.intr_info & INTR_INFO_VALID) &&
+		    (x.intr_info & INTR_INFO_VECTOR_MASK) == VEC_MC &&
+		    ((x.intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) ==
+			INTR_TYPE_HARD_EXCEPTION)
+			dk_machine_check();
 		// The guest's MOV to CR0 may have switched EFER.LMA (long mode on or off);
 		// the next entry's "IA-32e mode guest" must agree (26.3.1.1).
 		set_efer(vmread(GUEST_IA32_EFER));

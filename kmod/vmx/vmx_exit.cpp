@@ -2,6 +2,7 @@
 // From a VMX exit reason to what it means (SDM Vol. 3, 27.2 "Recording VM-Exit
 // Information", Appendix C). VMX reports the length of the instruction that exited
 // (27.2.5), so every instruction exit gives the core its next RIP.
+#include "core/cr_rules.hpp"
 #include "dbgkvm_glue.h"
 #include "rt/x86_defs.hpp"
 #include "vmx/vmcs_fields.hpp"
@@ -140,6 +141,10 @@ ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 		// No nested VMX, no MONITOR/MWAIT, no XSAVE for the guest: #UD (as on SVM).
 		queue_exception(VEC_UD, false, 0);
 		return cont(x.reason);
+	case EXIT_RDPMC:
+		// No virtual PMU: #GP(0), as KVM without one. Never the host's counters.
+		queue_exception(VEC_GP, true, 0);
+		return cont(x.reason);
 	default: // EPT misconfiguration, task switch, ...
 		return unhandled(x.reason);
 	}
@@ -162,6 +167,8 @@ ArchExit VmxVcpu::handle_exception(const ExitInfo &x)
 		return debug_exception(x, type);
 	if (vector == VEC_BP)
 		return breakpoint_exception(x);
+	if (vector == VEC_MC)
+		return cont(x.reason); // handed to the host's handler at the exit (vmx_entry.cpp)
 	if (vector == VEC_AC) {
 		queue_exception(VEC_AC, true, x.intr_error);
 		return cont(x.reason);
@@ -195,8 +202,10 @@ ArchExit VmxVcpu::handle_cr(const ExitInfo &x)
 			vmwrite(CR0_READ_SHADOW, v);
 			return cont(x.reason);
 		case 4:
-			// VMXE (CPUID offers no VMX) and bits VMX cannot hold: #GP.
-			if (v & cr4_mask()) {
+			// Bits the guest may not set (core/cr_rules.hpp: PKE, VMXE, OSXSAVE...) and
+			// bits VMX cannot hold: #GP. A write that passes is re-executed with the
+			// new read shadow, and the processor does the rest.
+			if (!cr::cr4_write_valid(v, vmread(GUEST_IA32_EFER)) || (v & cr4_mask())) {
 				queue_exception(VEC_GP, true, 0);
 				return cont(x.reason);
 			}

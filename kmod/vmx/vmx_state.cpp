@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // A VMX vCPU's guest state: registers, segments, control registers (get/set_sregs, the
 // CR0/CR4 guest/host masks), the instruction context, the VM-execution controls and reset.
+#include "core/cr_rules.hpp"
 #include "dbgkvm_glue.h"
 #include "rt/x86.hpp"
 #include "vmx/vmcs_fields.hpp"
@@ -29,9 +30,12 @@ u64 cr0_hw(u64 v)
 	       (caps().cr0_fixed1 | CR0_PE | CR0_PG) & ~(CR0_CD | CR0_NW);
 }
 
+// The host owns the bits VMX fixes and every bit the guest may not set
+// (cr::CR4_GUEST_ALLOWED): a MOV to CR4 that would change one exits, so CR4.PKE,
+// OSXSAVE, PCIDE... never reach the hardware from the guest.
 u64 cr4_mask()
 {
-	return caps().cr4_fixed0 | ~caps().cr4_fixed1;
+	return caps().cr4_fixed0 | ~caps().cr4_fixed1 | ~cr::CR4_GUEST_ALLOWED;
 }
 
 u64 cr4_hw(u64 v)
@@ -42,7 +46,8 @@ u64 cr4_hw(u64 v)
 namespace
 {
 // #DB (CVE-2015-8104) and #AC (CVE-2015-5307) always exit.
-constexpr u32 EXCEPTION_BITMAP_BITS = bit(VEC_DB) | bit(VEC_AC);
+// #MC always exits too, so the host's handler sees a machine check (KVM does the same).
+constexpr u32 EXCEPTION_BITMAP_BITS = bit(VEC_DB) | bit(VEC_AC) | bit(VEC_MC);
 
 // VMCS access rights <-> struct kvm_segment (24.4.1). As in KVM, an unusable segment is
 // reported not present, and a non-present one is written unusable.
@@ -260,6 +265,15 @@ void VmxVcpu::get_sregs(kvm_sregs &k)
 // PAE paging outside long mode would also need the PDPTEs in GUEST_PDPTE0-3 (26.3.2.4),
 // read from guest memory; dbgkvm's guests use it only through their own MOV to CR0,
 // CR3 or CR4, which the processor handles itself (no exit).
+// Not reported by VMX's exits (a CR4 write that exits is checked in handle_cr and
+// re-executed); here for the interface: the guest's CR4 as written, the TLB flushed.
+void VmxVcpu::set_cr4(u64 v)
+{
+	vmwrite(CR4_READ_SHADOW, v);
+	vmwrite(GUEST_CR4, cr4_hw(v));
+	flushed_cpu_ = -1;
+}
+
 void VmxVcpu::set_sregs(const kvm_sregs &k)
 {
 	write_seg(SEG_CS, k.cs);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest code for hostile_test: a guest that reaches for host state. Each case runs
+ * the dangerous instruction once with a #UD/#GP fixup (the debug runtime's DBG_FIXUP)
+ * and halts; the test reads the handler's log.
+ */
+#include "dbg_layout.h"
+#include "guest_code.h"
+#include "layout.h"
+
+/* The handler resumes a #UD/#GP at `label` (in ring 0). */
+#define FIXUP(label)                                                                               \
+	lea	label(%rip), %rdx;                                                                 \
+	mov	%rdx, DBG_FIXUP
+
+	.code64
+GUEST_BEGIN(guest_hostile)
+	hlt
+
+/* MOV to CR4 with the bits of DBG_PARAM set. If it does not fault, CR4 is read back to
+ * DBG_OUT and restored. */
+GUEST_LABEL(hz_cr4)
+	mov	DBG_PARAM, %rbx
+	mov	%cr4, %rax
+	mov	%rax, %rsi			/* the old value */
+	or	%rbx, %rax
+	FIXUP(1f)
+GUEST_LABEL(hz_cr4_insn)
+	mov	%rax, %cr4
+	mov	%cr4, %rax
+	mov	%rax, DBG_OUT
+	mov	%rsi, %cr4
+1:	hlt
+
+/* WRPKRU (0F 01 EF) with EAX = DBG_PARAM: #UD unless CR4.PKE. */
+GUEST_LABEL(hz_wrpkru)
+	mov	DBG_PARAM, %rax
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	FIXUP(1f)
+GUEST_LABEL(hz_wrpkru_insn)
+	.byte	0x0f, 0x01, 0xef
+1:	hlt
+
+/* CR4.PKE, then WRPKRU with EAX = DBG_PARAM, then CR4.PKE off again. Where CR4.PKE
+ * faults (#GP), nothing else runs. */
+GUEST_LABEL(hz_pke_wrpkru)
+	mov	%cr4, %rax
+	mov	%rax, %rsi
+	or	$(1 << 22), %rax
+	FIXUP(1f)
+GUEST_LABEL(hz_pke_insn)
+	mov	%rax, %cr4
+	mov	DBG_PARAM, %rax
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	.byte	0x0f, 0x01, 0xef		/* WRPKRU */
+	.byte	0x0f, 0x01, 0xee		/* RDPKRU */
+	mov	%rax, DBG_OUT
+	movq	$1, DBG_OUT + 8
+	mov	%rsi, %cr4
+1:	hlt
+
+/* RDPMC of counter DBG_PARAM: #GP without a virtual PMU. */
+GUEST_LABEL(hz_rdpmc)
+	mov	DBG_PARAM, %rcx
+	FIXUP(1f)
+GUEST_LABEL(hz_rdpmc_insn)
+	rdpmc
+	mov	%rax, DBG_OUT
+	mov	%rdx, DBG_OUT + 8
+1:	hlt
+
+/* XSETBV of XCR0 = DBG_PARAM: #UD (no CR4.OSXSAVE). */
+GUEST_LABEL(hz_xsetbv)
+	mov	DBG_PARAM, %rax
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	FIXUP(1f)
+GUEST_LABEL(hz_xsetbv_insn)
+	xsetbv
+1:	hlt
+GUEST_END(guest_hostile)
+
+	.section .note.GNU-stack, "", @progbits
