@@ -18,6 +18,7 @@
 #include "tap.h"
 
 #include <cpuid.h>
+#include <sched.h>
 
 using namespace kt;
 
@@ -32,6 +33,9 @@ GUEST_LABEL_DECLARE(hz_xsetbv);
 GUEST_LABEL_DECLARE(hz_xsetbv_insn);
 GUEST_LABEL_DECLARE(hz_pke_wrpkru);
 GUEST_LABEL_DECLARE(hz_pke_insn);
+GUEST_LABEL_DECLARE(hz_tscaux);
+GUEST_LABEL_DECLARE(hz_rdtscp_insn);
+GUEST_LABEL_DECLARE(hz_rdpid_insn);
 
 #define GPA(label) GUEST_GPA(guest_hostile, label)
 
@@ -202,4 +206,37 @@ TEST(xsetbv_is_ud)
 	}
 	CHECK_MSG(one_fault(log, UD_VECTOR, GPA(hz_xsetbv_insn)), "XSETBV: expected #UD; %s",
 		  g.describe_log().c_str());
+}
+
+// IA32_TSC_AUX: on CPU 1 the host's is 1 (Linux: CPU | node << 12). The guest reads its
+// own (0), or gets #UD where RDTSCP/RDPID is not offered; never the host's.
+TEST(tsc_aux_is_the_guests)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	CHECK_MSG(sched_setaffinity(0, sizeof(set), &set) == 0,
+		  "this test needs CPU 1 (the test machines have two)");
+	DebugGuest g(GUEST(guest_hostile));
+	auto log = run_case(g, GPA(hz_tscaux), 0, "RDTSCP/RDPID");
+	const uint64_t insn[2] = {GPA(hz_rdtscp_insn), GPA(hz_rdpid_insn)};
+	const char *name[2] = {"RDTSCP", "RDPID"};
+	for (int i = 0; i < 2; i++) {
+		const uint64_t v = g.out(i);
+		if (v == ~0ull) {
+			bool ud = false;
+			for (const LogEntry &e : log)
+				ud |= e.vector == UD_VECTOR && e.rip == insn[i];
+			CHECK_MSG(ud, "%s neither ran nor raised #UD; %s", name[i],
+				  g.describe_log().c_str());
+			tap::diag("%s: #UD (not offered)", name[i]);
+			continue;
+		}
+		CHECK_MSG(v == 0, "%s read TSC_AUX %s in the guest (the host's on CPU 1 is 1)",
+			  name[i], hex(v).c_str());
+	}
+	CPU_ZERO(&set);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }

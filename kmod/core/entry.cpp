@@ -7,6 +7,7 @@
 #include "core/vcpu.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
+#include "rt/x86_defs.hpp"
 
 namespace dbgkvm
 {
@@ -47,8 +48,20 @@ ArchExit Vcpu::enter_guest()
 	debugreg::EntrySwitch<CoreDrCpu> drs;
 	const u32 sdr = dr_.switch_db_regs;
 	drs.enter(dr_, arch_->vendor(), knobs(), hw);
+	// IA32_TSC_AUX: neither VMRUN nor VM entry switches it, and RDTSCP/RDPID would tell
+	// the guest the host's CPU and node. The guest's value goes in for the world
+	// switch and the host's comes back (KVM defers the restore to the return to user
+	// space; the kernel itself no longer reads TSC_AUX in its entry code).
+	u64 host_tsc_aux = tsc_aux_;
+	if (dk_host_has_tsc_aux) {
+		dk_rdmsr_safe(x86::MSR_TSC_AUX, &host_tsc_aux);
+		if (host_tsc_aux != tsc_aux_)
+			dk_wrmsr_safe(x86::MSR_TSC_AUX, tsc_aux_);
+	}
 	dk_trace_guest_entry(vm_.id(), id_, cpu, sdr);
 	arch_->world_switch();
+	if (host_tsc_aux != tsc_aux_)
+		dk_wrmsr_safe(x86::MSR_TSC_AUX, host_tsc_aux);
 	regs_changed();
 	drs.exit(dr_, hw);
 

@@ -131,8 +131,11 @@ void dk_guest_fpu_reload(void)
 		switch_fpu_return();
 }
 
+bool dk_host_has_tsc_aux;
+
 int dk_glue_init(void)
 {
+	dk_host_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 	preempt_notifier_inc();
 	return 0;
 }

@@ -154,6 +154,9 @@ DK_EXTERN_C void dk_trace_debug_exit(unsigned int vm, unsigned int vcpu, int cpu
 				     dk_u32 switch_db_regs, dk_u32 exception, dk_u64 pc, dk_u64 dr6,
 				     dk_u64 dr7) DK_NOEXCEPT;
 
+/* The host CPU has IA32_TSC_AUX (RDTSCP or RDPID): switched around each guest entry. */
+DK_EXTERN_VAR bool dk_host_has_tsc_aux;
+
 /* ---- fault injection: module parameters, off by default (glue/module.c) ----
  * Each re-creates one historical KVM bug so the selftests can show it being caught. */
 DK_EXTERN_VAR bool dbgkvm_knob_no_reload_on_load;     /* 2016: no RELOAD on vcpu_load */

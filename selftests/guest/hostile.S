@@ -61,6 +61,21 @@ GUEST_LABEL(hz_pke_insn)
 	mov	%rsi, %cr4
 1:	hlt
 
+/* RDTSCP (ECX) and RDPID: the guest's IA32_TSC_AUX, never the host's; DBG_OUT and
+ * DBG_OUT + 8 stay -1 where the instruction faults (#UD). */
+GUEST_LABEL(hz_tscaux)
+	movq	$-1, DBG_OUT
+	movq	$-1, DBG_OUT + 8
+	FIXUP(1f)
+GUEST_LABEL(hz_rdtscp_insn)
+	rdtscp
+	mov	%rcx, DBG_OUT
+1:	FIXUP(2f)
+GUEST_LABEL(hz_rdpid_insn)
+	rdpid	%rax
+	mov	%rax, DBG_OUT + 8
+2:	hlt
+
 /* RDPMC of counter DBG_PARAM: #GP without a virtual PMU. */
 GUEST_LABEL(hz_rdpmc)
 	mov	DBG_PARAM, %rcx
