@@ -5,6 +5,7 @@
 // small beside the cost of an exit itself (thousands of cycles); everything inside a
 // backend is direct. See the README's design section.
 #pragma once
+#include "core/msr_rules.hpp"
 #include "debugreg/dr_state.hpp"
 #include "debugreg/knobs.hpp"
 #include "rt/types.hpp"
@@ -15,28 +16,9 @@ namespace dbgkvm
 {
 class Vm;
 
-// Architectural register numbers (SDM Vol 2 Table 2-2), plus RIP and RFLAGS.
-enum Reg : unsigned {
-	RAX,
-	RCX,
-	RDX,
-	RBX,
-	RSP,
-	RBP,
-	RSI,
-	RDI,
-	R8,
-	R9,
-	R10,
-	R11,
-	R12,
-	R13,
-	R14,
-	R15,
-	RIP,
-	RFLAGS,
-	NR_REGS
-};
+// Register numbers: rt/x86_defs.hpp.
+using Reg = x86::Reg;
+using enum x86::Reg;
 
 // What a VM exit means, vendor-neutral. The backend handles what only it understands
 // (interrupt exits, VMLOAD/VMSAVE #UD, ...) and reports Continue.
@@ -159,9 +141,9 @@ public:
 	// A MOV to CR4 that the core checked (core/cr_rules.hpp); the backend flushes the
 	// guest's TLB where the change requires it.
 	virtual void set_cr4(u64 v) = 0;
-	// MSRs the backend keeps in its control structure. -DK_ENOENT: not the backend's.
-	virtual Errno get_msr(u32 index, u64 *val) = 0;
-	virtual Errno set_msr(u32 index, u64 val) = 0;
+	// MSRs the backend keeps in its control structure; NotMine for the others.
+	[[nodiscard]] virtual MsrResult get_msr(u32 index, u64 *val) = 0;
+	[[nodiscard]] virtual MsrResult set_msr(u32 index, u64 val) = 0;
 	// Architectural reset (power-on) state.
 	virtual void reset() = 0;
 

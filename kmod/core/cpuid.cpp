@@ -68,41 +68,41 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 }
 
 // MSRs that are not in any backend's control structure.
-Errno common_get_msr(u32 index, u64 *val, u64 apic_base)
+MsrResult common_get_msr(u32 index, u64 *val, u64 apic_base)
 {
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		*val = apic_base;
-		return 0;
+		return MsrResult::Done;
 	case MSR_IA32_UCODE_REV: // IA32_BIOS_SIGN_ID (microcode revision)
 	case MSR_MTRRCAP:	 // no variable ranges, no fixed ranges
 	case MSR_MTRR_DEF_TYPE:
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_MCG_CAP:
 		*val = 0;
-		return 0;
+		return MsrResult::Done;
 	case MSR_IA32_MISC_ENABLE: // fast strings
 		*val = 1;
-		return 0;
+		return MsrResult::Done;
 	default:
-		return -DK_EINVAL;
+		return MsrResult::NotMine;
 	}
 }
 
-Errno common_set_msr(u32 index, u64 val, u64 *apic_base)
+MsrResult common_set_msr(u32 index, u64 val, u64 *apic_base)
 {
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		// Only the xAPIC enable bit and the base may change; BSP bit is read-only.
 		if (val & ~(0xfffff000ULL | bit(11) | bit(8)))
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		*apic_base = val;
-		return 0;
+		return MsrResult::Done;
 	case MSR_IA32_UCODE_REV:
 	case MSR_MTRR_DEF_TYPE:
-		return 0; // ignored writes
+		return MsrResult::Done; // ignored writes
 	default:
-		return -DK_EINVAL;
+		return MsrResult::NotMine;
 	}
 }
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 // What the guest sees of CPUID and of the MSRs no backend keeps.
 #pragma once
+#include "core/msr_rules.hpp"
 #include "rt/types.hpp"
 
 namespace dbgkvm
 {
 // regs: EAX, EBX, ECX, EDX. cr4: the guest's, for CPUID.1:ECX.OSXSAVE.
 void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[4]);
-// 0, or -EINVAL for an MSR the guest cannot access (the caller injects #GP).
-Errno common_get_msr(u32 index, u64 *val, u64 apic_base);
-Errno common_set_msr(u32 index, u64 val, u64 *apic_base);
+// The MSRs no backend keeps. NotMine: an MSR nobody models; Fault: a value the guest may
+// not write. Either way the caller injects #GP.
+[[nodiscard]] MsrResult common_get_msr(u32 index, u64 *val, u64 apic_base);
+[[nodiscard]] MsrResult common_set_msr(u32 index, u64 val, u64 *apic_base);
 } // namespace dbgkvm

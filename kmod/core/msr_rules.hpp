@@ -5,6 +5,18 @@
 #include "rt/types.hpp"
 #include "rt/x86_defs.hpp"
 
+namespace dbgkvm
+{
+// What a RDMSR or WRMSR handler did with an MSR: handled it, does not keep it (the next
+// handler may), or refused the value or the access (the caller injects #GP(0)). Not an
+// errno: an MSR that is not the backend's is no error.
+enum class MsrResult : u8 {
+	Done,
+	NotMine,
+	Fault,
+};
+} // namespace dbgkvm
+
 namespace dbgkvm::msr
 {
 

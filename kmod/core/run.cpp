@@ -200,23 +200,23 @@ int Vcpu::handle_msr(const ArchExit &e, bool write)
 	u64 rip;
 	if (!next_rip(e, &rip))
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
-	Errno r;
+	MsrResult r;
 	if (write) {
 		u64 v = (reg(RDX) << 32) | static_cast<u32>(reg(RAX));
 		r = arch_->set_msr(index, v);
-		if (r == -DK_ENOENT)
+		if (r == MsrResult::NotMine)
 			r = common_set_msr(index, v, &apic_base_);
 	} else {
 		u64 v = 0;
 		r = arch_->get_msr(index, &v);
-		if (r == -DK_ENOENT)
+		if (r == MsrResult::NotMine)
 			r = common_get_msr(index, &v, apic_base_);
-		if (!r) {
+		if (r == MsrResult::Done) {
 			set_reg(RAX, static_cast<u32>(v));
 			set_reg(RDX, v >> 32);
 		}
 	}
-	if (r) {
+	if (r != MsrResult::Done) {
 		// Unknown MSR or bad value: #GP(0), as KVM does without ignore_msrs.
 		arch_->queue_exception(13, true, 0);
 		return 1;

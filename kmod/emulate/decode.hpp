@@ -44,6 +44,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "rt/x86_defs.hpp"
+
 namespace dbgkvm::emulate
 {
 
@@ -134,25 +136,8 @@ enum class Op : uint8_t {
 
 inline constexpr uint8_t kNoReg = 0xff;
 
-// General-purpose register numbers, in encoding order.
-enum Gpr : uint8_t {
-	RAX,
-	RCX,
-	RDX,
-	RBX,
-	RSP,
-	RBP,
-	RSI,
-	RDI,
-	R8,
-	R9,
-	R10,
-	R11,
-	R12,
-	R13,
-	R14,
-	R15,
-};
+// General-purpose register numbers, in encoding order: x86::Reg (rt/x86_defs.hpp).
+using enum x86::Reg;
 
 struct Insn {
 	Op op;

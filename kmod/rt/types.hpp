@@ -25,6 +25,15 @@ constexpr u64 bit(unsigned n)
 	return u64{1} << n;
 }
 
-// Errors as values: a negative errno (the kernel's numbers), 0 on success.
-using Errno = long;
+// Errors as values: a negative errno (the kernel's numbers), 0 on success. A class
+// only so that it can be [[nodiscard]]: every function returning an Errno warns when
+// its caller drops the result (discard on purpose with a (void) cast and a comment).
+// It converts to and from long implicitly, so it reads like the integer it wraps; a
+// trivially copyable one-member struct, it is returned in a register like a long. At
+// the extern "C" boundary the functions return plain long or int.
+struct [[nodiscard]] Errno {
+	long v;
+	constexpr Errno(long x = 0) : v(x) {}
+	constexpr operator long() const { return v; }
+};
 } // namespace dbgkvm

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// x86 architectural constants: exception vectors, RFLAGS/CR0/CR4/EFER bits and MSR
-// numbers (SDM Vol. 3 and Vol. 4, APM Vol. 2). Constants only, no instructions, so the
+// x86 architectural constants: register numbers, exception vectors, RFLAGS/CR0/CR4/EFER
+// bits and MSR numbers (SDM Vol. 3 and Vol. 4, APM Vol. 2). Constants only, no instructions, so the
 // pure code (kmod/emulate, kmod/debugreg) and the host unit tests can include it; the
 // instructions are in rt/x86.hpp (module only).
 #pragma once
@@ -8,6 +8,31 @@
 
 namespace dbgkvm::x86
 {
+
+// Register numbers: the general-purpose registers in encoding order (SDM Vol. 2,
+// Table 2-2), then RIP and RFLAGS. The one numbering for the decoder's register file
+// (emulate) and the backends' reg()/set_reg() (core/arch.hpp).
+enum Reg : unsigned {
+	RAX,
+	RCX,
+	RDX,
+	RBX,
+	RSP,
+	RBP,
+	RSI,
+	RDI,
+	R8,
+	R9,
+	R10,
+	R11,
+	R12,
+	R13,
+	R14,
+	R15,
+	RIP,
+	RFLAGS,
+	NR_REGS
+};
 
 // Exception vectors (SDM Vol. 3, Table 6-1).
 inline constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_OF = 4, VEC_UD = 6, VEC_GP = 13, VEC_AC = 17,

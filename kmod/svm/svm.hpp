@@ -64,8 +64,8 @@ public:
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
 	void set_cr4(u64 v) override;
 	void queue_icebp(u32 insn_len) override;
-	Errno get_msr(u32 index, u64 *val) override;
-	Errno set_msr(u32 index, u64 val) override;
+	MsrResult get_msr(u32 index, u64 *val) override;
+	MsrResult set_msr(u32 index, u64 val) override;
 	void reset() override;
 	void push_debug(u32 push) override;
 	void set_bp_intercept(bool on) override;

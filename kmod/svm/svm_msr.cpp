@@ -11,73 +11,73 @@ namespace dbgkvm::svm
 using namespace msr;
 using namespace x86;
 
-Errno SvmVcpu::get_msr(u32 index, u64 *val)
+MsrResult SvmVcpu::get_msr(u32 index, u64 *val)
 {
 	VmcbSave &s = vmcb_->save;
 	switch (index) {
 	case MSR_EFER:
 		*val = s.efer & ~EFER_SVME;
-		return 0;
+		return MsrResult::Done;
 	case MSR_STAR:
 		*val = s.star;
-		return 0;
+		return MsrResult::Done;
 	case MSR_LSTAR:
 		*val = s.lstar;
-		return 0;
+		return MsrResult::Done;
 	case MSR_CSTAR:
 		*val = s.cstar;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SFMASK:
 		*val = s.sfmask;
-		return 0;
+		return MsrResult::Done;
 	case MSR_FS_BASE:
 		*val = s.fs.base;
-		return 0;
+		return MsrResult::Done;
 	case MSR_GS_BASE:
 		*val = s.gs.base;
-		return 0;
+		return MsrResult::Done;
 	case MSR_KERNEL_GS_BASE:
 		*val = s.kernel_gs_base;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_CS:
 		*val = s.sysenter_cs;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_ESP:
 		*val = s.sysenter_esp;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_EIP:
 		*val = s.sysenter_eip;
-		return 0;
+		return MsrResult::Done;
 	case MSR_PAT:
 		*val = s.g_pat;
-		return 0;
+		return MsrResult::Done;
 	case MSR_DEBUGCTL:
 		*val = 0;
-		return 0;
+		return MsrResult::Done;
 	case MSR_TSC:
 		*val = rdtsc() + vmcb_->control.tsc_offset;
-		return 0;
+		return MsrResult::Done;
 	default:
-		return -DK_ENOENT;
+		return MsrResult::NotMine;
 	}
 }
 
-Errno SvmVcpu::set_msr(u32 index, u64 v)
+MsrResult SvmVcpu::set_msr(u32 index, u64 v)
 {
 	VmcbSave &s = vmcb_->save;
 	switch (index) {
 	case MSR_EFER: {
 		if (v & ~EFER_GUEST_BITS)
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		// LME cannot change while paging is on; LMA is the processor's (SDM 9.8.5).
 		if ((s.cr0 & CR0_PG) && ((v ^ s.efer) & EFER_LME))
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		s.efer = (v & ~EFER_LMA) | (s.efer & EFER_LMA) | EFER_SVME;
-		return 0;
+		return MsrResult::Done;
 	}
 	case MSR_STAR:
 		s.star = v;
-		return 0;
+		return MsrResult::Done;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
 	case MSR_FS_BASE:
@@ -86,7 +86,7 @@ Errno SvmVcpu::set_msr(u32 index, u64 v)
 	case MSR_SYSENTER_ESP:
 	case MSR_SYSENTER_EIP:
 		if (!canonical(v))
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		if (index == MSR_LSTAR)
 			s.lstar = v;
 		else if (index == MSR_CSTAR)
@@ -101,25 +101,25 @@ Errno SvmVcpu::set_msr(u32 index, u64 v)
 			s.sysenter_esp = v;
 		else
 			s.sysenter_eip = v;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SFMASK:
 		s.sfmask = v;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_CS:
 		s.sysenter_cs = v & 0xffff;
-		return 0;
+		return MsrResult::Done;
 	case MSR_PAT:
 		if (!pat_valid(v))
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		s.g_pat = v;
-		return 0;
+		return MsrResult::Done;
 	case MSR_DEBUGCTL:
-		return v ? -DK_EINVAL : 0; // no branch tracing for guests yet
+		return v ? MsrResult::Fault : MsrResult::Done; // no branch tracing for guests yet
 	case MSR_TSC:
 		vmcb_->control.tsc_offset = v - rdtsc();
-		return 0;
+		return MsrResult::Done;
 	default:
-		return -DK_ENOENT;
+		return MsrResult::NotMine;
 	}
 }
 

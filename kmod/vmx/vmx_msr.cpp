@@ -27,75 +27,75 @@ namespace dbgkvm::vmx
 using namespace msr;
 using namespace x86;
 
-Errno VmxVcpu::get_msr(u32 index, u64 *val)
+MsrResult VmxVcpu::get_msr(u32 index, u64 *val)
 {
 	switch (index) {
 	case MSR_EFER:
 		*val = vmread(GUEST_IA32_EFER);
-		return 0;
+		return MsrResult::Done;
 	case MSR_STAR:
 		*val = star_;
-		return 0;
+		return MsrResult::Done;
 	case MSR_LSTAR:
 		*val = lstar_;
-		return 0;
+		return MsrResult::Done;
 	case MSR_CSTAR:
 		*val = cstar_;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SFMASK:
 		*val = sfmask_;
-		return 0;
+		return MsrResult::Done;
 	case MSR_FS_BASE:
 		*val = vmread(seg_base(SEG_FS));
-		return 0;
+		return MsrResult::Done;
 	case MSR_GS_BASE:
 		*val = vmread(seg_base(SEG_GS));
-		return 0;
+		return MsrResult::Done;
 	case MSR_KERNEL_GS_BASE:
 		*val = kernel_gs_base_;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_CS:
 		*val = vmread(GUEST_SYSENTER_CS);
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_ESP:
 		*val = vmread(GUEST_SYSENTER_ESP);
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_EIP:
 		*val = vmread(GUEST_SYSENTER_EIP);
-		return 0;
+		return MsrResult::Done;
 	case MSR_PAT:
 		*val = caps().load_pat ? vmread(GUEST_IA32_PAT) : pat_;
-		return 0;
+		return MsrResult::Done;
 	case MSR_DEBUGCTL:
 		*val = vmread(GUEST_IA32_DEBUGCTL);
-		return 0;
+		return MsrResult::Done;
 	case MSR_TSC:
 		*val = rdtsc() + vmread(TSC_OFFSET);
-		return 0;
+		return MsrResult::Done;
 	default:
-		return -DK_ENOENT;
+		return MsrResult::NotMine;
 	}
 }
 
-Errno VmxVcpu::set_msr(u32 index, u64 v)
+MsrResult VmxVcpu::set_msr(u32 index, u64 v)
 {
 	switch (index) {
 	case MSR_EFER: {
 		if (v & ~EFER_GUEST_BITS)
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		u64 efer = vmread(GUEST_IA32_EFER);
 		// LME cannot change while paging is on; LMA is the processor's (SDM 9.8.5).
 		if ((vmread(GUEST_CR0) & CR0_PG) && ((v ^ efer) & EFER_LME))
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		set_efer((v & ~EFER_LMA) | (efer & EFER_LMA));
-		return 0;
+		return MsrResult::Done;
 	}
 	case MSR_STAR:
 		star_ = v;
-		return 0;
+		return MsrResult::Done;
 	case MSR_SFMASK:
 		sfmask_ = v & 0xffffffff;
-		return 0;
+		return MsrResult::Done;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
 	case MSR_FS_BASE:
@@ -104,7 +104,7 @@ Errno VmxVcpu::set_msr(u32 index, u64 v)
 	case MSR_SYSENTER_ESP:
 	case MSR_SYSENTER_EIP:
 		if (!canonical(v))
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		if (index == MSR_LSTAR)
 			lstar_ = v;
 		else if (index == MSR_CSTAR)
@@ -119,24 +119,24 @@ Errno VmxVcpu::set_msr(u32 index, u64 v)
 			vmwrite(GUEST_SYSENTER_ESP, v);
 		else
 			vmwrite(GUEST_SYSENTER_EIP, v);
-		return 0;
+		return MsrResult::Done;
 	case MSR_SYSENTER_CS:
 		vmwrite(GUEST_SYSENTER_CS, v & 0xffff);
-		return 0;
+		return MsrResult::Done;
 	case MSR_PAT:
 		if (!pat_valid(v))
-			return -DK_EINVAL;
+			return MsrResult::Fault;
 		pat_ = v;
 		if (caps().load_pat)
 			vmwrite(GUEST_IA32_PAT, v);
-		return 0;
+		return MsrResult::Done;
 	case MSR_DEBUGCTL:
-		return v ? -DK_EINVAL : 0; // no branch tracing for guests yet
+		return v ? MsrResult::Fault : MsrResult::Done; // no branch tracing for guests yet
 	case MSR_TSC:
 		vmwrite(TSC_OFFSET, v - rdtsc());
-		return 0;
+		return MsrResult::Done;
 	default:
-		return -DK_ENOENT;
+		return MsrResult::NotMine;
 	}
 }
 
