@@ -20,7 +20,9 @@
 #include "kvm.h"
 #include "tap.h"
 
+#include <cerrno>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace kt;
@@ -41,6 +43,18 @@ struct Fd {
 			close(fd);
 	}
 };
+
+/* The node is root-only until udev gives it to group kvm (the test machines have no
+ * udev): never world-writable, as /dev/kvm without its rule. */
+TEST(device_node_not_world_accessible)
+{
+	struct stat st;
+	CHECK_MSG(stat(dev_path().c_str(), &st) == 0, "stat %s: %s", dev_path().c_str(),
+		  tap::errno_name(errno).c_str());
+	CHECK_MSG(S_ISCHR(st.st_mode), "%s is not a character device", dev_path().c_str());
+	CHECK_MSG((st.st_mode & 0007) == 0, "%s has mode %04o: world-accessible",
+		  dev_path().c_str(), unsigned(st.st_mode & 07777));
+}
 
 TEST(api_version_is_12)
 {

@@ -52,11 +52,14 @@ static const struct file_operations dev_fops = {
     .llseek = noop_llseek,
 };
 
+/*
+ * No .mode: the node is root-only (0600) until udev applies
+ * packaging/udev/65-dbgkvm.rules (group kvm, 0660), the /dev/kvm convention.
+ */
 static struct miscdevice dbgkvm_dev = {
     .minor = MISC_DYNAMIC_MINOR,
     .name = "dbgkvm",
     .fops = &dev_fops,
-    .mode = 0666,
 };
 
 static int __init dbgkvm_init(void)
