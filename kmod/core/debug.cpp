@@ -147,10 +147,11 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 {
 	unsigned gpr = e.gpr;
 	u64 next;
-	if (dr::hands_over_dr_access(dr_, e.dr, guest_ctx())) {
+	const dr::GuestCtx g = guest_ctx();
+	if (dr::hands_over_dr_access(dr_, e.dr, g)) {
 		// The guest gets its registers and re-executes the MOV natively: no decode, and
 		// no code-breakpoint check (the CPU makes it when the instruction runs again).
-		arch_->push_debug(dr::on_dr_intercept(dr_, e.dr, e.dr_write, 0, guest_ctx()).push);
+		arch_->push_debug(dr::on_dr_intercept(dr_, e.dr, e.dr_write, 0, g).push);
 		return 1;
 	}
 	if (gpr == NO_GPR || !e.next_rip_valid) {
@@ -162,14 +163,12 @@ int Vcpu::handle_mov_dr(const ArchExit &e)
 		    (insn.op != emulate::Op::MovToDr && insn.op != emulate::Op::MovFromDr))
 			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 		gpr = insn.rm;
-		next = reg(RIP) + insn.len;
-		if (insn.mode != emulate::CpuMode::Long64)
-			next &= 0xffffffff;
+		next = rip_after(insn);
 	} else {
 		next = e.next_rip;
 	}
 	u64 val = e.dr_write ? reg(static_cast<Reg>(gpr & 15)) : 0;
-	dr::DrResult r = dr::on_dr_intercept(dr_, e.dr, e.dr_write, val, guest_ctx());
+	dr::DrResult r = dr::on_dr_intercept(dr_, e.dr, e.dr_write, val, g);
 	arch_->push_debug(r.push);
 	switch (r.action) {
 	case dr::DrAction::Done:

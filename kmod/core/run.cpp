@@ -85,9 +85,15 @@ bool Vcpu::next_rip(const ArchExit &e, u64 *out)
 	emulate::Insn insn;
 	if (!decode_current(&insn))
 		return false;
-	u64 rip = reg(RIP) + insn.len;
-	*out = insn.mode == emulate::CpuMode::Long64 ? rip : (rip & 0xffffffff);
+	*out = rip_after(insn);
 	return true;
+}
+
+// The RIP after the decoded instruction at RIP: it wraps at 4 GiB outside 64-bit mode.
+u64 Vcpu::rip_after(const emulate::Insn &insn)
+{
+	u64 rip = reg(RIP) + insn.len;
+	return insn.mode == emulate::CpuMode::Long64 ? rip : (rip & 0xffffffff);
 }
 
 int Vcpu::skip_and_continue(const ArchExit &e)
@@ -160,9 +166,7 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 	mmio_insn_ = insn;
 	pending_ = Pending::Mmio;
 	pending_rip_ = rip;
-	pending_next_rip_ = rip + insn.len;
-	if (insn.mode != emulate::CpuMode::Long64)
-		pending_next_rip_ &= 0xffffffff;
+	pending_next_rip_ = rip_after(insn);
 	return 0;
 }
 
@@ -243,9 +247,7 @@ int Vcpu::handle_cr_write(const ArchExit &e)
 		if (!decode_current(&insn) || insn.op != emulate::Op::MovToCr || insn.reg != 4)
 			return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 		gpr = insn.rm;
-		next = reg(RIP) + insn.len;
-		if (!c.long64())
-			next &= 0xffffffff;
+		next = rip_after(insn);
 	}
 	u64 v = reg(static_cast<Reg>(gpr & 15));
 	if (!c.long64())

@@ -57,6 +57,7 @@ private:
 	int handle_cpuid(const ArchExit &e);
 	int handle_msr(const ArchExit &e, bool write);
 	bool next_rip(const ArchExit &e, u64 *out);
+	u64 rip_after(const emulate::Insn &insn);
 	int skip_and_continue(const ArchExit &e);
 	int internal_error(u32 suberror, u64 data0, u64 data1);
 	// The guest's registers, read from the backend once per exit and written through
