@@ -153,19 +153,6 @@ static void check_touched(const uint8_t *mem, uint64_t pages)
 	}
 }
 
-/* guest_peek_poke: reports the dword at gpa, stores `val` at gpa + 4. */
-static uint64_t peek_poke(Guest &g, uint64_t gpa, uint32_t val)
-{
-	kvm_regs r = g.vcpu.regs();
-	r.rip = CODE_GPA;
-	r.rbx = gpa;
-	r.rcx = val;
-	g.vcpu.set_regs(r);
-	uint64_t got = g.vcpu.expect_out(PORT_REPORT, 4);
-	g.vcpu.expect_exit(KVM_EXIT_HLT);
-	return got;
-}
-
 /* Closes the VM: every fd and the kvm_run mapping (the host memory stays). */
 static void close_guest(Guest &g)
 {

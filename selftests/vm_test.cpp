@@ -160,18 +160,6 @@ TEST(bad_argument_pointer_efault)
 	CHECK_ERRNO(EFAULT, ioctl(vm.fd(), KVM_SET_USER_MEMORY_REGION, nullptr));
 }
 
-/* Peek at gpa (the guest reports the dword there) and poke `val` at gpa + 4. */
-static uint64_t peek_poke(Guest &g, uint64_t gpa, uint32_t val)
-{
-	kvm_regs r = g.vcpu.regs();
-	r.rbx = gpa;
-	r.rcx = val;
-	g.vcpu.set_regs(r);
-	uint64_t got = g.vcpu.expect_out(PORT_REPORT, 4);
-	g.vcpu.expect_exit(KVM_EXIT_HLT);
-	return got;
-}
-
 TEST(host_guest_share_memory)
 {
 	Guest g(Mode::Long64, GUEST(guest_peek_poke));

@@ -20,14 +20,4 @@ GUEST_BEGIN(guest_touch)
 	jmp	2b
 GUEST_END(guest_touch)
 
-/* Reports the dword at RBX, stores ECX at RBX + 4, halts; runs again from the top. */
-	.code64
-GUEST_BEGIN(guest_peek_poke)
-1:	mov	(%rbx), %eax
-	out	%eax, $PORT_REPORT
-	mov	%ecx, 4(%rbx)
-	hlt
-	jmp	1b
-GUEST_END(guest_peek_poke)
-
 	.section .note.GNU-stack, "", @progbits

@@ -165,4 +165,16 @@ void setup_guest(Vm &vm, Vcpu &vcpu, Mode m, GuestCode code)
 	vcpu.set_regs(r);
 }
 
+uint64_t peek_poke(Guest &g, uint64_t gpa, uint32_t val)
+{
+	kvm_regs r = g.vcpu.regs();
+	r.rip = CODE_GPA;
+	r.rbx = gpa;
+	r.rcx = val;
+	g.vcpu.set_regs(r);
+	uint64_t got = g.vcpu.expect_out(PORT_REPORT, 4);
+	g.vcpu.expect_exit(KVM_EXIT_HLT);
+	return got;
+}
+
 } // namespace kt

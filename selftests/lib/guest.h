@@ -52,6 +52,12 @@ struct Guest {
 	Guest(Mode m, GuestCode code) : vm(), vcpu(vm, 0) { setup_guest(vm, vcpu, m, code); }
 };
 
+/*
+ * For a guest running guest_peek_poke (lib/common_guest.S): runs it once from the top
+ * and returns the dword it reports at gpa, after it stored `val` at gpa + 4.
+ */
+uint64_t peek_poke(Guest &g, uint64_t gpa, uint32_t val);
+
 } // namespace kt
 
 #endif
