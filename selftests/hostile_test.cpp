@@ -19,6 +19,7 @@
 
 #include <cpuid.h>
 #include <sched.h>
+#include <sys/syscall.h>
 
 using namespace kt;
 
@@ -34,6 +35,7 @@ GUEST_LABEL_DECLARE(hz_xsetbv_insn);
 GUEST_LABEL_DECLARE(hz_pke_wrpkru);
 GUEST_LABEL_DECLARE(hz_pke_insn);
 GUEST_LABEL_DECLARE(hz_tscaux);
+GUEST_LABEL_DECLARE(hz_sse);
 GUEST_LABEL_DECLARE(hz_rdtscp_insn);
 GUEST_LABEL_DECLARE(hz_rdpid_insn);
 
@@ -107,6 +109,23 @@ void expect_fault(uint64_t start, uint64_t insn, uint64_t param, uint64_t vector
 	auto log = run_case(g, start, param, what);
 	CHECK_MSG(one_fault(log, vector, insn), "%s: expected one exception %llu at %s; %s", what,
 		  (unsigned long long)vector, hex(insn).c_str(), g.describe_log().c_str());
+}
+
+// One KVM_RUN by a raw SYSCALL, with the VMM's XMM15 = mine around it: no library code
+// runs between setting the register and reading it back. Returns XMM15 afterwards.
+uint64_t kvm_run_with_xmm15(int vcpu_fd, uint64_t mine, long *ret)
+{
+	uint64_t after;
+	long r;
+	asm volatile("movq %[mine], %%xmm15\n\t"
+		     "syscall\n\t"
+		     "movq %%xmm15, %[after]"
+		     : [after] "=r"(after), "=a"(r)
+		     : [mine] "r"(mine), "a"(long(SYS_ioctl)), "D"(long(vcpu_fd)),
+		       "S"(long(KVM_RUN)), "d"(0L)
+		     : "rcx", "r11", "xmm15", "memory");
+	*ret = r;
+	return after;
 }
 
 } // namespace
@@ -239,4 +258,30 @@ TEST(tsc_aux_is_the_guests)
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		CPU_SET(c, &set);
 	sched_setaffinity(0, sizeof(set), &set);
+}
+
+// The FPU/SSE state is the guest's inside and the VMM's outside (the guest FPU is swapped
+// once per KVM_RUN): the VMM's XMM15 survives a KVM_RUN in which the guest loads its own,
+// and the guest's survives an exit to user space in which the VMM uses XMM15.
+TEST(fpu_state_is_the_guests_inside_and_the_vmms_outside)
+{
+	constexpr uint64_t GUEST_PAT = 0x6765737430303031, VMM1 = 0x766d6d3130303031,
+			   VMM2 = 0x766d6d3230303032;
+	DebugGuest g(GUEST(guest_hostile));
+	g.start_at(GPA(hz_sse));
+	g.set_param(0, GUEST_PAT);
+	long r;
+	uint64_t vmm = kvm_run_with_xmm15(g.vcpu.fd(), VMM1, &r);
+	CHECK_MSG(r == 0 && g.vcpu.run()->exit_reason == KVM_EXIT_IO,
+		  "KVM_RUN returned %ld, exit reason %u (expected the OUT)", r,
+		  g.vcpu.run()->exit_reason);
+	CHECK_MSG(vmm == VMM1, "the VMM's XMM15 changed across KVM_RUN: %s", hex(vmm).c_str());
+	vmm = kvm_run_with_xmm15(g.vcpu.fd(), VMM2, &r);
+	CHECK_MSG(r == 0 && g.vcpu.run()->exit_reason == KVM_EXIT_HLT,
+		  "KVM_RUN returned %ld, exit reason %u (expected HLT)", r,
+		  g.vcpu.run()->exit_reason);
+	CHECK_MSG(vmm == VMM2, "the VMM's XMM15 changed across KVM_RUN: %s", hex(vmm).c_str());
+	CHECK_MSG(g.out(0) == GUEST_PAT, "the guest's XMM15 read %s after the exit, expected %s",
+		  hex(g.out(0)).c_str(), hex(GUEST_PAT).c_str());
+	CHECK_MSG(g.count() == 0, "%s", g.describe_log().c_str());
 }

@@ -76,6 +76,21 @@ GUEST_LABEL(hz_rdpid_insn)
 	mov	%rax, DBG_OUT + 8
 2:	hlt
 
+/* SSE state: CR4.OSFXSR on, XMM15 = DBG_PARAM, an exit to user space (OUT), then XMM15
+ * stored to DBG_OUT: the guest's register must survive the VMM's own use of XMM15. */
+GUEST_LABEL(hz_sse)
+	mov	%cr0, %rax
+	and	$~(1 << 2), %rax		/* EM off */
+	or	$(1 << 1), %rax			/* MP on */
+	mov	%rax, %cr0
+	mov	%cr4, %rax
+	or	$(1 << 9), %rax			/* OSFXSR */
+	mov	%rax, %cr4
+	movq	DBG_PARAM, %xmm15
+	out	%eax, $PORT_REPORT
+	movq	%xmm15, DBG_OUT
+	hlt
+
 /* RDPMC of counter DBG_PARAM: #GP without a virtual PMU. */
 GUEST_LABEL(hz_rdpmc)
 	mov	DBG_PARAM, %rcx
