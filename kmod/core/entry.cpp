@@ -59,13 +59,18 @@ ArchExit Vcpu::enter_guest()
 			dk_wrmsr_safe(x86::MSR_TSC_AUX, tsc_aux_);
 	}
 	dk_trace_guest_entry(vm_.id(), id_, cpu, sdr);
+	// From here to the interrupt window after the exit, the tick charges guest time.
+	// The backend's world_switch brackets the switch itself with dk_guest_state_*.
+	dk_guest_timing_enter();
 	arch_->world_switch();
+	dk_vmscape_after_exit();
 	if (host_tsc_aux != tsc_aux_)
 		dk_wrmsr_safe(x86::MSR_TSC_AUX, host_tsc_aux);
 	regs_changed();
 	drs.exit(dr_, hw);
 
-	dk_irq_enable(); // a host interrupt that ended the guest is taken here
+	// The host interrupt that ended the guest is taken here, still as guest time.
+	dk_guest_timing_exit_irq_on();
 	dk_preempt_enable();
 	return arch_->complete_exit();
 }

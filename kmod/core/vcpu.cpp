@@ -14,6 +14,7 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 	Vcpu *v = new (rt::kalloc) Vcpu(vm, id);
 	if (!v)
 		return -DK_ENOMEM;
+	v->ibpb_token_ = dk_new_vcpu_token();
 	u64 pa;
 	v->run_ = static_cast<kvm_run *>(dk_alloc_pages(0, &pa));
 	v->pio_page_ = dk_alloc_pages(0, &pa);
@@ -50,6 +51,9 @@ void *Vcpu::mmap_page(unsigned long index)
 void Vcpu::load(int cpu)
 {
 	loaded_cpu_ = cpu;
+	// Another vCPU's (or VM's) guest ran here last: no branch predictions it trained
+	// may steer this one (KVM's IBPB when the loaded VMCS/VMCB changes).
+	dk_ibpb_on_vcpu_switch(ibpb_token_);
 	arch_->load(cpu);
 	regs_changed(); // VMX may have reset a vCPU created while VMX was off
 	debugreg::vcpu_load(dr_, knobs());

@@ -117,7 +117,8 @@ private:
 	emulate::WalkMemo code_walk_;  // the last walk of RIP's page (fetch_insn)
 	u64 apic_base_ = 0xfee00900;   // BSP, xAPIC enabled: what KVM reports after reset
 	int loaded_cpu_ = -1;
-	u64 tsc_aux_ = 0; // the guest's IA32_TSC_AUX (no WRMSR to it yet: always 0)
+	u64 ibpb_token_ = 0; // unique: which vCPU a CPU ran last (dk_ibpb_on_vcpu_switch)
+	u64 tsc_aux_ = 0;    // the guest's IA32_TSC_AUX (no WRMSR to it yet: always 0)
 	u64 regs_[NR_REGS] = {};
 	u32 regs_avail_ = 0; // bit r: regs_[r] holds the backend's value
 };

@@ -135,6 +135,10 @@ bool dk_host_has_tsc_aux;
 
 int dk_glue_init(void)
 {
+	int r = dk_mitigations_init();
+
+	if (r)
+		return r;
 	dk_host_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 	preempt_notifier_inc();
 	return 0;
@@ -143,4 +147,5 @@ int dk_glue_init(void)
 void dk_glue_exit(void)
 {
 	preempt_notifier_dec();
+	dk_mitigations_exit();
 }

@@ -114,6 +114,18 @@ DK_EXTERN_C void dk_guest_fpu_enter(struct dk_guest_fpu *f) DK_NOEXCEPT; /* KVM_
 DK_EXTERN_C void dk_guest_fpu_exit(struct dk_guest_fpu *f) DK_NOEXCEPT;	 /* KVM_RUN returns */
 DK_EXTERN_C void dk_guest_fpu_reload(void) DK_NOEXCEPT; /* interrupts off, before each entry */
 
+/* ---- speculative-execution mitigations around a guest (glue/mitigations.c) ---- */
+DK_EXTERN_C void dk_l1d_flush(void) DK_NOEXCEPT;		   /* irqs off, before VMX entry */
+DK_EXTERN_C dk_u64 dk_new_vcpu_token(void) DK_NOEXCEPT;		   /* unique per vCPU */
+DK_EXTERN_C void dk_ibpb_on_vcpu_switch(dk_u64 token) DK_NOEXCEPT; /* vcpu_load */
+DK_EXTERN_C void dk_vmscape_after_exit(void) DK_NOEXCEPT;	   /* irqs off, after exit */
+
+/* ---- guest time, RCU and lockdep around the world switch (glue/guest_context.c) ---- */
+DK_EXTERN_C void dk_guest_timing_enter(void) DK_NOEXCEPT;	/* irqs off */
+DK_EXTERN_C void dk_guest_state_enter(void) DK_NOEXCEPT;	/* right before the switch */
+DK_EXTERN_C void dk_guest_state_exit(void) DK_NOEXCEPT;		/* right after it */
+DK_EXTERN_C void dk_guest_timing_exit_irq_on(void) DK_NOEXCEPT; /* irqs off -> on */
+
 /* ---- a machine check taken in a guest, to the host's handler (glue/cpu.c) ---- */
 DK_EXTERN_C void dk_machine_check(void) DK_NOEXCEPT;
 

@@ -4,6 +4,8 @@
 #define DBGKVM_GLUE_INTERNAL_H
 
 int dk_glue_init(void);
+int dk_mitigations_init(void);
+void dk_mitigations_exit(void);
 void dk_glue_exit(void);
 
 #endif

@@ -356,7 +356,10 @@ bool SvmVcpu::prepare_entry(int cpu)
 
 void SvmVcpu::world_switch()
 {
-	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, percpu(unsigned(last_cpu_))->host_vmsave_pa);
+	const u64 host_vmsave_pa = percpu(unsigned(last_cpu_))->host_vmsave_pa;
+	dk_guest_state_enter();
+	dbgkvm_svm_vmrun(vmcb_pa_, gprs_, host_vmsave_pa);
+	dk_guest_state_exit();
 	// An intercepted #MC does not reach the host's handler by itself (APM 15.12): call
 	// it, before interrupts come back (KVM's svm_handle_mce).
 	if (u32(vmcb_->control.exit_code) == EXIT_EXCP_BASE + x86::VEC_MC)

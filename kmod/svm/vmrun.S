@@ -13,6 +13,21 @@
  * (FS, GS, TR, LDTR and their hidden parts, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK,
  * SYSENTER_*). The guest's RAX and RSP live in the VMCB; every other GPR goes through
  * regs[], indexed by register number.
+ *
+ * Speculative-execution mitigations: the same steps, in the same places, as the target
+ * kernel's __svm_vcpu_run (Debian 6.1.192 and 6.12.117), with the kernel's own macros,
+ * so its alternatives patch them in exactly where its mitigations are on:
+ *  - VM_CLEAR_CPU_BUFFERS (VERW; TSA on AMD) as the last step before VMRUN.
+ *  - After #VMEXIT and the host's VMLOAD (GS base back, so per-CPU data works), before
+ *    any RET and before GIF is set: FILL_RETURN_BUFFER, then UNTRAIN_RET_VM (6.12;
+ *    6.1 spells it UNTRAIN_RET plus the IBPB_ON_VMEXIT call): RETBleed's untraining,
+ *    SRSO's safe-RET alias or IBPB on exit.
+ *  - SPEC_CTRL: a guest never owns it (no SPEC_CTRL in its CPUID, the MSR permission
+ *    map intercepts every MSR), so it runs with the host's value, and KVM's
+ *    RESTORE_GUEST/HOST_SPEC_CTRL (write only when the guest's value differs) has
+ *    nothing to do.
+ * The IBPB between vCPUs is in C (glue/mitigations.c); scripts/mitigations-check.sh
+ * compares all of this with the target kernel's KVM in make check.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -55,6 +70,9 @@ SYM_FUNC_START(dbgkvm_svm_vmrun)
 	mov REG(15)(%rsi), %r15
 	mov REG(6)(%rsi), %rsi
 
+	/* VERW where the host mitigates TSA (or MDS & co.). Clobbers ZF only. */
+	VM_CLEAR_CPU_BUFFERS
+
 	/* RAX holds the guest VMCB's physical address. GIF = 0: STI delivers nothing. */
 	sti
 	vmrun %rax
@@ -82,6 +100,19 @@ SYM_FUNC_START(dbgkvm_svm_vmrun)
 	mov 0(%rsp), %rax
 	vmload %rax
 
+	/*
+	 * Host GS base is back. Before the first RET, and before GIF = 1 lets interrupt
+	 * handlers return through an untrained RET: stuff the RSB, then untrain the
+	 * return predictor (clobbers RAX, RCX, RDX: the guest's are saved).
+	 */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+#ifdef UNTRAIN_RET_VM
+	UNTRAIN_RET_VM
+#else
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+#endif
+
 	/* Leave no guest-controlled values in registers for speculation to use. */
 	xor %ecx, %ecx
 	xor %edx, %edx
@@ -97,9 +128,6 @@ SYM_FUNC_START(dbgkvm_svm_vmrun)
 	xor %r13d, %r13d
 	xor %r14d, %r14d
 	xor %r15d, %r15d
-
-	/* The guest may have poisoned the return stack buffer (as KVM does on exit). */
-	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 
 	stgi
 

@@ -23,11 +23,29 @@
  * objtool cannot see that VMLAUNCH/VMRESUME "return" at .Lvmexit: the unwind state is
  * saved before them and restored there (UNWIND_HINT_SAVE/RESTORE), as in KVM's
  * arch/x86/kvm/vmx/vmenter.S.
+ *
+ * Speculative-execution mitigations: the same steps, in the same places, as the target
+ * kernel's __vmx_vcpu_run (Debian 6.1.192 and 6.12.117), with the kernel's own macros,
+ * so the kernel's alternatives patch them in exactly where its mitigations are on:
+ *  - CLEAR_CPU_BUFFERS (VERW; MDS, TAA, MMIO stale data, RFDS) as the last step before
+ *    VMLAUNCH/VMRESUME. It clobbers ZF, so the launch/resume choice travels in CF.
+ *  - FILL_RETURN_BUFFER after the exit, before the first RET (RSB_VMEXIT for
+ *    retpoline/IBRS hosts, the one-entry RSB_VMEXIT_LITE for eIBRS with PBRSB).
+ *  - SPEC_CTRL: a guest never owns it (no SPEC_CTRL in its CPUID, every MSR access
+ *    exits), so it runs with the host's value and KVM's "write it if the guest's
+ *    differs" never applies. Legacy IBRS (KERNEL_IBRS) must still be rewritten after
+ *    a less privileged predictor mode, then an LFENCE (vmx_spec_ctrl_restore_host).
+ *  - CLEAR_BRANCH_HISTORY_VMEXIT (BHI) before the first RET.
+ * The L1D flush, the IBPB between vCPUs and the VMSCAPE IBPB are in C
+ * (glue/mitigations.c); scripts/mitigations-check.sh compares all of this with the
+ * target kernel's KVM in make check.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
 #include <asm/ibt.h>
+#include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
+#include <asm/percpu.h>
 #include <asm/unwind_hints.h>
 
 #define REG(n) ((n) * 8)
@@ -54,8 +72,8 @@ SYM_FUNC_START(dbgkvm_vmx_vmenter)
 	vmwrite %rcx, %rax
 	jbe .Lvmfail
 
-	/* ZF from here to the branch: the MOVs below leave the flags alone. */
-	test %esi, %esi
+	/* CF from here to the branch (launched): the MOVs below leave the flags alone. */
+	bt $0, %esi
 
 	mov %rdi, %rax
 	mov REG(1)(%rax), %rcx
@@ -74,7 +92,10 @@ SYM_FUNC_START(dbgkvm_vmx_vmenter)
 	mov REG(15)(%rax), %r15
 	mov REG(0)(%rax), %rax
 
-	jz .Lvmlaunch
+	/* VERW where the host mitigates MDS & co. Clobbers ZF; CF survives. */
+	CLEAR_CPU_BUFFERS
+
+	jnc .Lvmlaunch
 
 	UNWIND_HINT_SAVE
 .Lvmresume:
@@ -129,8 +150,24 @@ SYM_FUNC_START(dbgkvm_vmx_vmenter)
 	xor %r14d, %r14d
 	xor %r15d, %r15d
 
-	/* The guest may have poisoned the return stack buffer (as KVM does on exit). */
-	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+	/*
+	 * Before the first unbalanced RET: the guest may have poisoned the return stack
+	 * buffer (retpoline/IBRS hosts), or eIBRS needs one call retired (PBRSB).
+	 */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+
+	/* Legacy IBRS: write SPEC_CTRL (the host's value) again, then no speculation past. */
+	ALTERNATIVE "jmp .Lspec_ctrl_done", "", X86_FEATURE_KERNEL_IBRS
+	mov PER_CPU_VAR(x86_spec_ctrl_current), %rax
+	mov %rax, %rdx
+	shr $32, %rdx
+	mov $MSR_IA32_SPEC_CTRL, %ecx
+	wrmsr
+.Lspec_ctrl_done:
+	ALTERNATIVE "", "lfence", X86_FEATURE_MSR_SPEC_CTRL
+
+	CLEAR_BRANCH_HISTORY_VMEXIT
 
 	mov %ebx, %eax
 	pop %rbx

@@ -101,7 +101,10 @@ void VmxVcpu::world_switch()
 	u64 host_debugctl = 0;
 	dk_rdmsr_safe(MSR_DEBUGCTL, &host_debugctl);
 
+	dk_guest_state_enter();
+	dk_l1d_flush(); // L1TF (glue/mitigations.c); MDS & co. are VERW in vmenter.S
 	int fail = dbgkvm_vmx_vmenter(gprs_, launched_);
+	dk_guest_state_exit();
 
 	if (host_debugctl)
 		dk_wrmsr_safe(MSR_DEBUGCTL, host_debugctl);
