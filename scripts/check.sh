@@ -55,6 +55,15 @@ for k in 6.1 6.12; do
 done
 ring_times+=("builds (W=1, sparse, objtool): $((SECONDS - t0)) s")
 
+# Speculative-execution mitigations at entry/exit, against the target kernel's own KVM
+# (no emulator models speculation): every mitigation KVM's entry/exit uses is matched or
+# classified in the script, so a kernel that adds one is noticed.
+t0=$SECONDS
+for k in 6.1 6.12; do
+	step "mitigations-vs-kvm-$k" scripts/mitigations-check.sh "$k"
+done
+ring_times+=("mitigations vs KVM's sources: $((SECONDS - t0)) s")
+
 # Host unit tests: each GoogleTest case is one CTest test; count them.
 t0=$SECONDS
 if step unit-build bash -c "cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE=Debug && cmake --build build/unit -j2"; then

@@ -118,7 +118,9 @@ DK_EXTERN_C void dk_guest_fpu_reload(void) DK_NOEXCEPT; /* interrupts off, befor
 DK_EXTERN_C void dk_l1d_flush(void) DK_NOEXCEPT;		   /* irqs off, before VMX entry */
 DK_EXTERN_C dk_u64 dk_new_vcpu_token(void) DK_NOEXCEPT;		   /* unique per vCPU */
 DK_EXTERN_C void dk_ibpb_on_vcpu_switch(dk_u64 token) DK_NOEXCEPT; /* vcpu_load */
-DK_EXTERN_C void dk_vmscape_after_exit(void) DK_NOEXCEPT;	   /* irqs off, after exit */
+DK_EXTERN_C void dk_vmscape_after_exit(void) DK_NOEXCEPT;
+/* SRSO on Zen 5 (BpSpecReduce): on while SVM is on, on this CPU */
+DK_EXTERN_C void dk_srso_bp_spec_reduce(bool on) DK_NOEXCEPT; /* irqs off, after exit */
 
 /* ---- guest time, RCU and lockdep around the world switch (glue/guest_context.c) ---- */
 DK_EXTERN_C void dk_guest_timing_enter(void) DK_NOEXCEPT;	/* irqs off */

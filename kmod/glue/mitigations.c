@@ -13,6 +13,10 @@
  *    without it KVM's software sequence over a 64 KiB buffer.
  *  - IBPB when a CPU switches to another vCPU (KVM: when the loaded VMCS/VMCB
  *    changes): one guest must not steer the next one's indirect branches.
+ *  - SRSO with BpSpecReduce (6.12 on Zen 5, srso=bp-spec-reduce): the kernel then leaves
+ *    the mitigation of guests to the hypervisor, which sets BP_CFG.BP_SPEC_REDUCE on a
+ *    CPU while VMs exist (KVM: from the first VM's first entry there until the last VM
+ *    is gone). dbgkvm sets it with SVM on a CPU: from the first VM to the last.
  *  - VMSCAPE: after an exit, flag an IBPB before the return to user space
  *    (x86_ibpb_exit_to_user, set by KVM's vcpu_enter_guest), so the VMM process cannot
  *    be steered by the guest's branch predictions.
@@ -127,4 +131,17 @@ void dk_vmscape_after_exit(void)
 {
 	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
 		this_cpu_write(x86_ibpb_exit_to_user, true);
+}
+
+/* On the CPU concerned (the hotplug callbacks that turn SVM on and off there). */
+void dk_srso_bp_spec_reduce(bool on)
+{
+#ifdef MSR_ZEN4_BP_CFG_BP_SPEC_REDUCE_BIT
+	if (!cpu_feature_enabled(X86_FEATURE_SRSO_BP_SPEC_REDUCE))
+		return;
+	if (on)
+		msr_set_bit(MSR_ZEN4_BP_CFG, MSR_ZEN4_BP_CFG_BP_SPEC_REDUCE_BIT);
+	else
+		msr_clear_bit(MSR_ZEN4_BP_CFG, MSR_ZEN4_BP_CFG_BP_SPEC_REDUCE_BIT);
+#endif
 }

@@ -119,6 +119,7 @@ Errno cpu_online(unsigned cpu)
 	    dk_wrmsr_safe(MSR_VM_HSAVE_PA, pc.hsave_pa))
 		return -DK_EIO;
 	pc.enabled = true;
+	dk_srso_bp_spec_reduce(true);
 	return 0;
 }
 
@@ -128,6 +129,7 @@ Errno cpu_offline(unsigned cpu)
 	u64 efer;
 	if (!pc.enabled)
 		return 0;
+	dk_srso_bp_spec_reduce(false);
 	dk_wrmsr_safe(MSR_VM_HSAVE_PA, 0);
 	if (!dk_rdmsr_safe(MSR_EFER, &efer))
 		dk_wrmsr_safe(MSR_EFER, efer & ~EFER_SVME);
