@@ -99,7 +99,7 @@ ring_times+=("test binaries, BPF checks, kernel images: $((SECONDS - t0)) s")
 # (shared/reference/test-machines.md: single-step right after VM entry, STI shadows), so
 # a test is judged there by agreement: a failure counts only if kvm_intel passes it.
 BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexist_test
-BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test,step_test,hostile_test
+BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test,step_test,hostile_test,accounting_test
 QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
 # Fault injection: each knob re-creates one historical bug, and exactly these tests must
 # fail under it.
