@@ -37,6 +37,7 @@ enum class ExitKind : u8 {
 	Debug,	     // a #BP that goes to user space: KVM_EXIT_DEBUG with `debug`
 	DbIntercept, // an intercepted #DB: db_cause, db_icebp_len; the core's model decides
 	CrWrite,     // an intercepted MOV to CRn (cr, gpr or NO_GPR): the core checks it
+	AlignCheck,  // an intercepted #AC (error): the guest's, or the host's split-lock detection
 	Unhandled,   // anything else: KVM_EXIT_INTERNAL_ERROR
 };
 

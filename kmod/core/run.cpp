@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // KVM_RUN: the run loop and the exits that are completed in the kernel or handed to user
 // space through struct kvm_run.
+#include "core/ac_rules.hpp"
 #include "core/cpuid.hpp"
 #include "core/cr_rules.hpp"
 #include "core/guest_mem.hpp"
@@ -260,6 +261,26 @@ int Vcpu::handle_cr_write(const ArchExit &e)
 	return finish_insn(next);
 }
 
+// An intercepted #AC (always intercepted: CVE-2015-5307). The guest's own alignment
+// check goes back to it; a split lock caught by the host's detection goes to the host's
+// policy (split_lock_detect=warn: a warning and the guest goes on; fatal: SIGBUS, and
+// user space sees KVM_EXIT_EXCEPTION), as in KVM's handle_exception_nmi.
+int Vcpu::handle_alignment_check(const ArchExit &e)
+{
+	InsnContext c;
+	arch_->insn_context(c);
+	if (exc::ac_is_guests(dk_host_split_lock_detect, c.cpl, c.cr0, reg(RFLAGS))) {
+		arch_->queue_exception(x86::VEC_AC, true, u32(e.error));
+		return 1;
+	}
+	if (dk_handle_guest_split_lock(reg(RIP)))
+		return 1;
+	run_->exit_reason = KVM_EXIT_EXCEPTION;
+	run_->ex.exception = x86::VEC_AC;
+	run_->ex.error_code = u32(e.error);
+	return 0;
+}
+
 int Vcpu::handle_exit(const ArchExit &e)
 {
 	switch (e.kind) {
@@ -290,6 +311,8 @@ int Vcpu::handle_exit(const ArchExit &e)
 		return handle_cr_write(e);
 	case ExitKind::Skip:
 		return skip_and_continue(e);
+	case ExitKind::AlignCheck:
+		return handle_alignment_check(e);
 	case ExitKind::Shutdown:
 		reset_after_shutdown();
 		run_->exit_reason = KVM_EXIT_SHUTDOWN;

@@ -92,6 +92,7 @@ private:
 	int handle_mov_dr(const ArchExit &e);
 	int handle_db_intercept(const ArchExit &e);
 	int handle_cr_write(const ArchExit &e);
+	int handle_alignment_check(const ArchExit &e);
 	Errno set_guest_debug(unsigned long arg);
 	Errno get_debugregs(unsigned long arg);
 	Errno set_debugregs(unsigned long arg);

@@ -14,6 +14,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <asm/fpu/api.h>
+#include <asm/cpu.h>
 #include <asm/cpufeature.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
@@ -65,6 +66,18 @@ void dk_machine_check(void)
 
 	do_machine_check(&regs);
 #endif
+}
+
+/*
+ * A split lock in a guest, caught by the host's split-lock detection: the host's policy
+ * decides (split_lock_detect=warn: rate-limited warning, detection off for this task
+ * for a while, true: resume the guest; fatal: SIGBUS, false), as for KVM.
+ */
+bool dk_host_split_lock_detect;
+
+bool dk_handle_guest_split_lock(dk_u64 rip)
+{
+	return handle_guest_split_lock(rip);
 }
 
 int dk_rdmsr_safe(dk_u32 msr, dk_u64 *val)
@@ -140,6 +153,7 @@ int dk_glue_init(void)
 	if (r)
 		return r;
 	dk_host_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
+	dk_host_split_lock_detect = boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT);
 	preempt_notifier_inc();
 	return 0;
 }

@@ -128,6 +128,10 @@ DK_EXTERN_C void dk_guest_state_enter(void) DK_NOEXCEPT;	/* right before the swi
 DK_EXTERN_C void dk_guest_state_exit(void) DK_NOEXCEPT;		/* right after it */
 DK_EXTERN_C void dk_guest_timing_exit_irq_on(void) DK_NOEXCEPT; /* irqs off -> on */
 
+/* ---- a split lock caught by the host's detection in a guest (glue/cpu.c) ---- */
+DK_EXTERN_VAR bool dk_host_split_lock_detect;
+DK_EXTERN_C bool dk_handle_guest_split_lock(dk_u64 rip) DK_NOEXCEPT; /* true: resume */
+
 /* ---- a machine check taken in a guest, to the host's handler (glue/cpu.c) ---- */
 DK_EXTERN_C void dk_machine_check(void) DK_NOEXCEPT;
 

@@ -39,11 +39,12 @@ inline constexpr u8 VEC_DB = 1, VEC_BP = 3, VEC_OF = 4, VEC_UD = 6, VEC_GP = 13,
 		    VEC_MC = 18;
 
 // RFLAGS (SDM Vol. 1, 3.4.3).
-inline constexpr u64 RFLAGS_TF = bit(8), RFLAGS_RF = bit(16), RFLAGS_VM = bit(17);
+inline constexpr u64 RFLAGS_TF = bit(8), RFLAGS_RF = bit(16), RFLAGS_VM = bit(17),
+		     RFLAGS_AC = bit(18);
 
 // CR0 and CR4 (SDM Vol. 3, 2.5).
-inline constexpr u64 CR0_PE = bit(0), CR0_WP = bit(16), CR0_NW = bit(29), CR0_CD = bit(30),
-		     CR0_PG = bit(31);
+inline constexpr u64 CR0_PE = bit(0), CR0_WP = bit(16), CR0_AM = bit(18), CR0_NW = bit(29),
+		     CR0_CD = bit(30), CR0_PG = bit(31);
 inline constexpr u64 CR4_DE = bit(3), CR4_PSE = bit(4), CR4_PAE = bit(5), CR4_PGE = bit(7),
 		     CR4_LA57 = bit(12), CR4_FSGSBASE = bit(16), CR4_OSXSAVE = bit(18),
 		     CR4_SMEP = bit(20), CR4_SMAP = bit(21);

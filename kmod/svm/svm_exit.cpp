@@ -46,9 +46,9 @@ ArchExit SvmVcpu::decode_exit()
 		// Handed to the host's handler at the exit (svm_vcpu.cpp); the guest gets nothing.
 		e.kind = ExitKind::Continue;
 		break;
-	case EXIT_EXCP_BASE + VEC_AC:
-		queue_exception(VEC_AC, true, u32(c.exit_info_1));
-		e.kind = ExitKind::Continue;
+	case EXIT_EXCP_BASE + VEC_AC: // the core decides whose it is
+		e.kind = ExitKind::AlignCheck;
+		e.error = u32(c.exit_info_1);
 		break;
 	case EXIT_CPUID:
 		e.kind = ExitKind::Cpuid;

@@ -169,9 +169,12 @@ ArchExit VmxVcpu::handle_exception(const ExitInfo &x)
 		return breakpoint_exception(x);
 	if (vector == VEC_MC)
 		return cont(x.reason); // handed to the host's handler at the exit (vmx_entry.cpp)
-	if (vector == VEC_AC) {
-		queue_exception(VEC_AC, true, x.intr_error);
-		return cont(x.reason);
+	if (vector == VEC_AC) {	       // the core decides whose it is
+		ArchExit e{};
+		e.kind = ExitKind::AlignCheck;
+		e.code = x.reason;
+		e.error = x.intr_error;
+		return e;
 	}
 	return unhandled(x.reason);
 }

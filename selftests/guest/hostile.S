@@ -110,6 +110,54 @@ GUEST_LABEL(hz_xsetbv)
 GUEST_LABEL(hz_xsetbv_insn)
 	xsetbv
 1:	hlt
+/*
+ * A locked add that splits a cache line (DBG_OUT + 62, 4 bytes), at CPL 0 with CR0.AM
+ * and RFLAGS.AC set. No alignment check at CPL 0, and the test machines' CPUs have no
+ * split-lock detection: it must complete. DBG_OUT + 62 ends up DBG_PARAM + 1.
+ */
+GUEST_LABEL(hz_splitlock)
+	mov	%cr0, %rax
+	mov	%rax, %rsi
+	or	$(1 << 18), %rax		/* CR0.AM */
+	mov	%rax, %cr0
+	pushf
+	orl	$(1 << 18), (%rsp)		/* RFLAGS.AC */
+	popf
+	mov	DBG_PARAM, %eax
+	mov	%eax, DBG_OUT + 62
+GUEST_LABEL(hz_splitlock_insn)
+	lock addl $1, DBG_OUT + 62
+	pushf
+	andl	$~(1 << 18), (%rsp)
+	popf
+	mov	%rsi, %cr0
+	hlt
+
+/*
+ * The guest's own alignment check: CR0.AM, then ring 3 with RFLAGS.AC, and a misaligned
+ * load. The #AC is the guest's (CPL 3, AM, AC: SDM Vol. 3, 6.15); its handler returns
+ * to ring 0 at 1f.
+ */
+GUEST_LABEL(hz_user_ac)
+	mov	%cr0, %rax
+	or	$(1 << 18), %rax
+	mov	%rax, %cr0
+	FIXUP(1f)
+	pushq	$(SEL_UDATA | 3)
+	pushq	$DBG_USER_STACK_TOP
+	pushq	$(2 | (1 << 18))		/* RFLAGS.AC */
+	pushq	$(SEL_UCODE64 | 3)
+	lea	hz_user_ac_insn(%rip), %rax
+	push	%rax
+	iretq
+GUEST_LABEL(hz_user_ac_insn)
+	mov	DBG_OUT + 1, %eax
+	hlt					/* not reached: #AC, or #GP for HLT at CPL 3 */
+1:	mov	$STACK_TOP, %esp
+	mov	%cr0, %rax
+	and	$~(1 << 18), %rax
+	mov	%rax, %cr0
+	hlt
 GUEST_END(guest_hostile)
 
 	.section .note.GNU-stack, "", @progbits

@@ -12,7 +12,7 @@
  *    IRET would re-trigger it, SDM Vol. 3B 17.3.1.1), then writes DR6 =
  *    0xffff0ff0 (the handler must clear DR6, SDM 17.2.3) unless DBG_NOCLEAR,
  *  - #BP: nothing (a trap: RIP is after the INT3),
- *  - #UD/#GP: resumes at DBG_FIXUP in ring 0 (CS/SS of ring 0), clears it,
+ *  - #UD/#GP/#AC: resumes at DBG_FIXUP in ring 0 (CS/SS of ring 0), clears it,
  *  - anything else, a missing fixup, or nesting deeper than 3 (a #DB loop):
  *    OUT vector and RIP to PORT_UNEXPECTED, then halts for good.
  */
@@ -73,6 +73,8 @@ dbg_common:
 	cmp	$6, %rax
 	je	dbg_fixup
 	cmp	$13, %rax
+	je	dbg_fixup
+	cmp	$17, %rax
 	je	dbg_fixup
 	jmp	dbg_unexpected
 
