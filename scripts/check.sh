@@ -89,6 +89,15 @@ step bpf-host-checks make -s -C tools/bpf check O="$ROOT/build/bpf"
 step kernel-images bash -c 'scripts/kernel-pkg.sh image-dir 6.1 && scripts/kernel-pkg.sh image-dir 6.12'
 ring_times+=("test binaries, BPF checks, kernel images: $((SECONDS - t0)) s")
 
+# Power-off with a vCPU inside KVM_RUN: the reboot notifier stops it and takes
+# virtualization off every CPU, with no complaint (one short qemu-svm boot per kernel).
+t0=$SECONDS
+for k in 6.1 6.12; do
+	step "poweroff-with-vcpu-running-$k" scripts/reboot-check.sh "$k" \
+		"$ROOT/build/kmod-$k/dbgkvm.ko" "$ROOT/build/tests" "$OUT/reboot-$k"
+done
+ring_times+=("power-off with a VM running: $((SECONDS - t0)) s")
+
 # --- The emulated machines ------------------------------------------------------------
 # Intel VMX under Bochs, against dbgkvm and against Debian's kvm_intel in the same
 # machine. Bochs is slow, so it runs what exercises the VMX backend: the ABI and exits,

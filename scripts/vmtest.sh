@@ -114,7 +114,8 @@ fi
 
 # --- The test binaries -------------------------------------------------------
 # Every executable file in --tests is a TAP program, except "demo", which only
-# --demo runs (its output is meant for a human, not TAP).
+# --demo runs (its output is meant for a human, not TAP), and "reboot_test", which
+# powers the machine off and runs only when named (scripts/reboot-check.sh).
 [ -d "$tests" ] || die "no tests directory $tests (build the selftests, or pass --tests DIR)"
 all_tests=()
 while IFS= read -r f; do
@@ -133,7 +134,7 @@ elif [ -n "$only" ]; then
 	done
 else
 	for t in "${all_tests[@]}"; do
-		[ "$t" = demo ] || run_tests+=("$t")
+		[ "$t" = demo ] || [ "$t" = reboot_test ] || run_tests+=("$t")
 	done
 fi
 [ ${#run_tests[@]} -gt 0 ] || die "no test binaries in $tests"

@@ -362,6 +362,10 @@ int Vcpu::run_loop()
 			return -DK_EINTR;
 		}
 		dk_cond_resched();
+		// The machine reboots: the notifier waits for this ioctl before it turns
+		// virtualization off (glue/cpu.c).
+		if (__atomic_load_n(&dk_rebooting, __ATOMIC_RELAXED))
+			return -DK_EIO;
 		vm_.slots_read_lock();
 		ArchExit e = enter_guest();
 		int h = handle_exit(e);

@@ -9,6 +9,9 @@
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/mutex.h>
+#include <linux/reboot.h>
+#include <linux/rwsem.h>
 #include <linux/preempt.h>
 #include <linux/lockdep.h>
 #include <linux/sched.h>
@@ -22,6 +25,58 @@
 #include "glue_internal.h"
 
 static int hp_state = -1;
+static DEFINE_MUTEX(virt_lock); /* hp_state, dk_rebooting's transition */
+
+/*
+ * Reboot, halt, power-off and kexec with VMs open (KVM: kvm_reboot / kvm_shutdown).
+ * Every CPU must leave VMX/SVM operation, or the next kernel cannot start its APs (VMX
+ * blocks INIT). The notifier:
+ *  1. sets dk_rebooting: KVM_RUN loops return -EIO at their next exit (a host timer
+ *     interrupt ends any guest), new ioctls and new VMs get -EIO;
+ *  2. waits until no ioctl that may execute a VMX/SVM instruction is in flight
+ *     (virt_users, taken for read around every VM and vCPU ioctl);
+ *  3. runs the offline callback on every CPU, as CPU hot-unplug does: VMCSs cleared,
+ *     VMXOFF / EFER.SVME cleared. The VMs stay valid objects; closing them later
+ *     touches no hardware (a VMCS cleared at offline is not cleared again).
+ * Not covered: a crash into kdump or an emergency reboot (see README, Security).
+ */
+bool dk_rebooting;
+static DECLARE_RWSEM(virt_users);
+
+int dk_virt_user_enter(void)
+{
+	if (!down_read_trylock(&virt_users))
+		return -EIO; /* the reboot notifier holds or waits for it */
+	if (READ_ONCE(dk_rebooting)) {
+		up_read(&virt_users);
+		return -EIO;
+	}
+	return 0;
+}
+
+void dk_virt_user_exit(void)
+{
+	up_read(&virt_users);
+}
+
+static int dk_reboot_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	WRITE_ONCE(dk_rebooting, true);
+	down_write(&virt_users);
+	mutex_lock(&virt_lock);
+	if (hp_state >= 0) {
+		cpuhp_remove_state(hp_state);
+		hp_state = -1;
+		pr_info("dbgkvm: virtualization off on every CPU (reboot, halt or kexec)\n");
+	}
+	mutex_unlock(&virt_lock);
+	up_write(&virt_users);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block dk_reboot_nb = {
+    .notifier_call = dk_reboot_notify,
+};
 
 static int hp_online(unsigned int cpu)
 {
@@ -35,19 +90,27 @@ static int hp_offline(unsigned int cpu)
 
 int dk_virt_enable_all(void)
 {
-	int r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "dbgkvm:online", hp_online, hp_offline);
+	int r;
 
-	if (r < 0)
-		return r;
-	hp_state = r;
-	return 0;
+	mutex_lock(&virt_lock);
+	if (READ_ONCE(dk_rebooting)) {
+		mutex_unlock(&virt_lock);
+		return -EIO;
+	}
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "dbgkvm:online", hp_online, hp_offline);
+	if (r >= 0)
+		hp_state = r;
+	mutex_unlock(&virt_lock);
+	return r < 0 ? r : 0;
 }
 
 void dk_virt_disable_all(void)
 {
+	mutex_lock(&virt_lock);
 	if (hp_state >= 0)
 		cpuhp_remove_state(hp_state);
 	hp_state = -1;
+	mutex_unlock(&virt_lock);
 }
 
 /*
@@ -154,6 +217,11 @@ int dk_glue_init(void)
 		return r;
 	dk_host_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 	dk_host_split_lock_detect = boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT);
+	r = register_reboot_notifier(&dk_reboot_nb);
+	if (r) {
+		dk_mitigations_exit();
+		return r;
+	}
 	preempt_notifier_inc();
 	return 0;
 }
@@ -161,5 +229,6 @@ int dk_glue_init(void)
 void dk_glue_exit(void)
 {
 	preempt_notifier_dec();
+	unregister_reboot_notifier(&dk_reboot_nb);
 	dk_mitigations_exit();
 }

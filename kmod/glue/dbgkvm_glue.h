@@ -105,6 +105,8 @@ DK_EXTERN_C void dk_cond_resched(void) DK_NOEXCEPT;
  * later (CPU hotplug): calls dbgkvm_cpu_online/offline on each. */
 DK_EXTERN_C int dk_virt_enable_all(void) DK_NOEXCEPT;
 DK_EXTERN_C void dk_virt_disable_all(void) DK_NOEXCEPT;
+/* Set by the reboot notifier: KVM_RUN returns -EIO at the next exit (glue/cpu.c). */
+DK_EXTERN_VAR bool dk_rebooting;
 
 /* ---- guest FPU: the kernel's fpu_guest, swapped once per KVM_RUN (glue/cpu.c) ---- */
 struct dk_guest_fpu;

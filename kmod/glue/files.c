@@ -15,6 +15,7 @@
 #include <linux/preempt.h>
 #include <linux/slab.h>
 #include "dbgkvm_glue.h"
+#include "glue_internal.h"
 
 struct dk_vcpu_file {
 	struct mutex lock;
@@ -24,7 +25,13 @@ struct dk_vcpu_file {
 
 static long vm_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return dbgkvm_vm_ioctl(f->private_data, cmd, arg);
+	long r = dk_virt_user_enter(); /* -EIO once the machine reboots (glue/cpu.c) */
+
+	if (r)
+		return r;
+	r = dbgkvm_vm_ioctl(f->private_data, cmd, arg);
+	dk_virt_user_exit();
+	return r;
 }
 
 static int vm_release(struct inode *inode, struct file *f)
@@ -72,8 +79,13 @@ static long vcpu_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	long r;
 	int cpu;
 
-	if (mutex_lock_killable(&vf->lock))
+	r = dk_virt_user_enter(); /* -EIO once the machine reboots (glue/cpu.c) */
+	if (r)
+		return r;
+	if (mutex_lock_killable(&vf->lock)) {
+		dk_virt_user_exit();
 		return -EINTR;
+	}
 	cpu = get_cpu();
 	preempt_notifier_register(&vf->pn);
 	dbgkvm_vcpu_load(vf->vcpu, cpu);
@@ -86,6 +98,7 @@ static long vcpu_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	preempt_notifier_unregister(&vf->pn);
 	preempt_enable();
 	mutex_unlock(&vf->lock);
+	dk_virt_user_exit();
 	return r;
 }
 

@@ -7,5 +7,7 @@ int dk_glue_init(void);
 int dk_mitigations_init(void);
 void dk_mitigations_exit(void);
 void dk_glue_exit(void);
+int dk_virt_user_enter(void);
+void dk_virt_user_exit(void);
 
 #endif
