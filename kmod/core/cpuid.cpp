@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 // The guest's CPUID: the host's, minus what dbgkvm does not virtualize (VMX, SVM, XSAVE
 // and the features that need it, performance monitoring), plus the hypervisor bit and
-// leaf 0x40000000 ("DbgKVMDbgKVM"). There is no KVM_SET_CPUID2 yet.
+// leaf 0x40000000 ("DbgKVMDbgKVM"), with a virtual topology in place of the host's:
+// one package, one thread per core, each vCPU a core whose APIC ID is its vCPU id, the
+// same on whichever host CPU the vCPU runs (core/cpuid_topology.hpp: leaves 1, 4, 0xB,
+// 0x1A, 0x1F, 0x80000001, 0x80000008, 0x8000001D, 0x8000001E, 0x80000026, and leaves
+// beyond the host's maximum). There is no KVM_SET_CPUID2 yet.
 #include "core/cpuid.hpp"
+#include "core/cpuid_topology.hpp"
 #include "dbgkvm_glue.h"
 #include "rt/x86.hpp"
 
@@ -14,7 +19,18 @@ using namespace x86;
 namespace
 {
 constexpr u32 HV_LEAF = 0x40000000;
+topo::HostCpuid host; // set once by guest_cpuid_init, before any VM exists
 } // namespace
+
+void guest_cpuid_init()
+{
+	u32 leaf0[4], ext0[4], ext1[4] = {};
+	cpuid(0, 0, leaf0);
+	cpuid(0x80000000, 0, ext0);
+	if (ext0[0] >= 0x80000001 && ext0[0] < 0x80010000)
+		cpuid(0x80000001, 0, ext1);
+	host = topo::host_cpuid(leaf0, ext0[0], ext1[2]);
+}
 
 void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[4])
 {
@@ -28,10 +44,16 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 		}
 		return;
 	}
+	const topo::Source src = topo::source_leaf(leaf, host);
+	if (src.zero) {
+		regs[0] = regs[1] = regs[2] = regs[3] = 0;
+		return;
+	}
+	leaf = src.leaf;
 	cpuid(leaf, subleaf, regs);
+	topo::apply(leaf, subleaf, vcpu_id, host, regs);
 	switch (leaf) {
 	case 0x1:
-		regs[1] = (regs[1] & 0x00ffffff) | (vcpu_id << 24); // initial APIC id
 		// VMX, SMX, FMA, PDCM, PCID, XSAVE, OSXSAVE, AVX: not offered (their CR4 bits
 		// raise #GP: core/cr_rules.hpp).
 		regs[2] &=

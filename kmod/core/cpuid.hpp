@@ -6,6 +6,8 @@
 
 namespace dbgkvm
 {
+// Reads what guest_cpuid needs of the host's CPUID; once, at module load.
+void guest_cpuid_init();
 // regs: EAX, EBX, ECX, EDX. cr4: the guest's, for CPUID.1:ECX.OSXSAVE.
 void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[4]);
 // The MSRs no backend keeps. NotMine: an MSR nobody models; Fault: a value the guest may

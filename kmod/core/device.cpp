@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // /dev/dbgkvm: the system ioctls, the choice of backend, and virtualization on while
 // VMs exist.
+#include "core/cpuid.hpp"
 #include "core/limits.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
@@ -103,6 +104,7 @@ extern "C" int dbgkvm_core_init(void) noexcept
 	count_lock = dk_mutex_new();
 	if (!count_lock)
 		return -DK_ENOMEM;
+	guest_cpuid_init();
 	// Each backend's probe checks for its own vendor's hardware: the first that can
 	// run guests is used.
 	const Backend *const backends[] = {&vmx_backend, &svm_backend};
