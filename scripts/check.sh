@@ -102,13 +102,15 @@ ring_times+=("power-off with a VM running: $((SECONDS - t0)) s")
 # Intel VMX under Bochs, against dbgkvm and against Debian's kvm_intel in the same
 # machine. Bochs is slow, so it runs what exercises the VMX backend: the ABI and exits,
 # the three CPU modes, hotplug, coexistence, migration (VMCLEAR/VMPTRLD, with the guest's
-# DR0 checked at every step) and the debug-register tests. The vendor-neutral rest
+# DR0 checked at every step), the debug-register tests, and the CPUID topology on an
+# Intel CPU (leaf 4, leaves beyond the maximum: topology_test). The vendor-neutral rest
 # (lifetime's thread and signal timing, the seed reproducers' thousands of switches,
 # drwatch, the benchmark) is judged on QEMU. Bochs 2.7 has known gaps
 # (shared/reference/test-machines.md: single-step right after VM entry, STI shadows), so
 # a test is judged there by agreement: a failure counts only if kvm_intel passes it.
 BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexist_test
 BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test,step_test,hostile_test,accounting_test
+BOCHS_TESTS+=,topology_test
 QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
 # Fault injection: each knob re-creates one historical bug, and exactly these tests must
 # fail under it.
