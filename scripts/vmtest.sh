@@ -202,6 +202,8 @@ else
 	[ "${vermagic%% *}" = "$rel" ] ||
 		die "$module was built for ${vermagic%% *}, the $kver machine runs $rel: rebuild it"
 fi
+# msr.ko for both targets: hostile_test reads every CPU's MSRs through /dev/cpu/N/msr.
+want_mods+=(msr)
 # With dbgkvm, the reference KVM modules come along too, not loaded: coexist_test
 # loads them to check that the two hypervisors share the machine cleanly.
 ref_mods=()

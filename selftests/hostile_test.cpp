@@ -9,20 +9,26 @@
  *  - WRPKRU without CR4.PKE: #UD.
  *  - RDPMC: #GP (no virtual PMU), never the host's counters.
  *  - XSETBV: #UD (no CR4.OSXSAVE).
- *  - #AC: a split lock at CPL 0 completes; the guest's own alignment check (CPL 3,
- *    CR0.AM, RFLAGS.AC) reaches the guest's handler (every #AC is intercepted, and the
- *    core tells the guest's from the host's split-lock detection: core/ac_rules.hpp).
+ *  - A split lock at CPL 0 completes; a misaligned load at CPL 3 with CR0.AM and
+ *    RFLAGS.AC is the guest's own #AC (a host's split-lock #AC never reaches it).
+ *  - WBINVD/WBNOINVD run on; a guest breakpoint left armed at the exit never fires in
+ *    the VMM.
+ *  - WRMSR of hostile values to the MSRs the host keeps for itself (STAR, LSTAR,
+ *    SFMASK, KERNEL_GS_BASE, PAT, EFER, TSC_AUX, DEBUGCTL, SPEC_CTRL...): as root,
+ *    every CPU's values, read through /dev/cpu/N/msr, are the host's afterwards.
  * After each KVM_RUN the VMM checks that its own PKRU and XCR0 are what they were.
  */
 #include "debug.h"
 #include "env.h"
 #include "guest.h"
+#include "host_msr.h"
 #include "kvm.h"
 #include "tap.h"
 
 #include <cpuid.h>
-#include <cstring>
+#include <csetjmp>
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 
 using namespace kt;
@@ -42,10 +48,13 @@ GUEST_LABEL_DECLARE(hz_tscaux);
 GUEST_LABEL_DECLARE(hz_sse);
 GUEST_LABEL_DECLARE(hz_rdtscp_insn);
 GUEST_LABEL_DECLARE(hz_rdpid_insn);
-GUEST_LABEL_DECLARE(hz_splitlock);
-GUEST_LABEL_DECLARE(hz_splitlock_insn);
+GUEST_LABEL_DECLARE(hz_split_lock);
 GUEST_LABEL_DECLARE(hz_user_ac);
 GUEST_LABEL_DECLARE(hz_user_ac_insn);
+GUEST_LABEL_DECLARE(hz_user_ac_out);
+GUEST_LABEL_DECLARE(hz_wbinvd);
+GUEST_LABEL_DECLARE(hz_dr7);
+GUEST_LABEL_DECLARE(hz_wrmsr);
 
 #define GPA(label) GUEST_GPA(guest_hostile, label)
 
@@ -294,28 +303,254 @@ TEST(fpu_state_is_the_guests_inside_and_the_vmms_outside)
 	CHECK_MSG(g.count() == 0, "%s", g.describe_log().c_str());
 }
 
-TEST(split_lock_in_the_guest_completes)
+// A LOCK ADD across a cache line at CPL 0, with CR0.AM = 1 and RFLAGS.AC = 1: not an
+// alignment check (that needs CPL 3, SDM Vol. 3, 6.15), so the guest sees no #AC. Where
+// the host has split-lock detection, the #AC it raises is the host's to handle (KVM's
+// handle_guest_split_lock): the emulators have none, so here the instruction just runs.
+TEST(split_lock_at_cpl0_completes)
 {
+	constexpr uint64_t V = 0x1122334455667788;
 	DebugGuest g(GUEST(guest_hostile));
-	auto log = run_case(g, GPA(hz_splitlock), 0x41, "split-locked LOCK ADD at CPL 0");
-	CHECK_MSG(log.empty(), "split lock: %s", g.describe_log().c_str());
-	uint32_t v;
-	memcpy(&v, reinterpret_cast<const char *>(&g.u64(DBG_OUT)) + 62, sizeof(v));
-	CHECK_MSG(v == 0x42, "the split-locked add gave %#x, not 0x42", v);
+	run_case(g, GPA(hz_split_lock), V, "split lock");
+	CHECK_MSG(g.count() == 0, "split lock: the guest took an exception; %s",
+		  g.describe_log().c_str());
+	CHECK_MSG(g.out(0) == V + 1, "split lock: LOCK ADD gave %s, expected %s",
+		  hex(g.out(0)).c_str(), hex(V + 1).c_str());
 }
 
-TEST(guest_alignment_check_reaches_the_guest)
+namespace
 {
-	const char *what = "misaligned load at CPL 3 with CR0.AM and RFLAGS.AC";
+sigjmp_buf ac_jmp;
+void on_sigbus(int)
+{
+	siglongjmp(ac_jmp, 1);
+}
+
+// Does this CPU (the emulator) check alignment? A misaligned load in the VMM itself, at
+// CPL 3 with RFLAGS.AC (Linux runs with CR0.AM = 1): SIGBUS if it does.
+bool cpu_checks_alignment()
+{
+	struct sigaction sa = {}, old = {};
+	sa.sa_handler = on_sigbus;
+	sigaction(SIGBUS, &sa, &old);
+	alignas(8) static volatile char buf[16];
+	bool checked = false;
+	if (sigsetjmp(ac_jmp, 1) == 0) {
+		asm volatile("add $-128, %%rsp\n\t" // past the red zone
+			     "pushf\n\t"
+			     "orl $0x40000, (%%rsp)\n\t"
+			     "popf\n\t"
+			     "movl 1(%0), %%eax\n\t"
+			     "pushf\n\t"
+			     "andl $~0x40000, (%%rsp)\n\t"
+			     "popf\n\t"
+			     "sub $-128, %%rsp"
+			     :
+			     : "r"(buf)
+			     : "rax", "memory", "cc");
+	} else {
+		checked = true;
+		asm volatile("pushf\n\t"
+			     "andl $~0x40000, (%%rsp)\n\t"
+			     "popf" ::
+				 : "memory", "cc");
+	}
+	sigaction(SIGBUS, &old, nullptr);
+	return checked;
+}
+} // namespace
+
+// The guest's own alignment check: CPL 3, CR0.AM = 1, RFLAGS.AC = 1, a misaligned load.
+// It is the guest's #AC (vector 17, error code 0) whatever the host's split-lock
+// detection, and its handler sees it.
+TEST(alignment_check_at_cpl3_is_the_guests)
+{
+	const bool checks = cpu_checks_alignment();
 	DebugGuest g(GUEST(guest_hostile));
-	auto log = run_case(g, GPA(hz_user_ac), 0, what);
-	// The load completed and the HLT after it #GPs at CPL 3: the CPU checked no
-	// alignment. QEMU (10) TCG does not implement alignment checking (KVM under it
-	// gets the same); Bochs does, and runs this test.
-	if (is_svm() && one_fault(log, GP_VECTOR, GPA(hz_user_ac_insn) + 7))
-		SKIP("QEMU TCG does not implement alignment checking (CR0.AM/RFLAGS.AC); not a "
-		     "property of %s",
-		     target().c_str());
-	CHECK_MSG(one_fault(log, 17, GPA(hz_user_ac_insn)), "%s: expected #AC at %s; %s", what,
-		  hex(GPA(hz_user_ac_insn)).c_str(), g.describe_log().c_str());
+	auto log = run_case(g, GPA(hz_user_ac), 0, "#AC at CPL 3");
+	if (!checks) {
+		// The CPU model has no alignment check (QEMU TCG): the load runs and the
+		// OUT after it #GPs at CPL 3.
+		CHECK_MSG(one_fault(log, GP_VECTOR, GPA(hz_user_ac_out)),
+			  "expected the #GP of OUT at CPL 3; %s", g.describe_log().c_str());
+		SKIP("this CPU does not check alignment (no SIGBUS for the VMM either)");
+	}
+	CHECK_MSG(log.size() == 1 && log[0].vector == 17 && log[0].rip == GPA(hz_user_ac_insn) &&
+		      log[0].dr6_or_err == 0,
+		  "expected one #AC(0) at %s; %s", hex(GPA(hz_user_ac_insn)).c_str(),
+		  g.describe_log().c_str());
+}
+
+TEST(wbinvd_runs_on)
+{
+	DebugGuest g(GUEST(guest_hostile));
+	run_case(g, GPA(hz_wbinvd), 0, "WBINVD/WBNOINVD");
+	CHECK_MSG(g.count() == 0 && g.out(0) == 1, "WBINVD/WBNOINVD: out %s; %s",
+		  hex(g.out(0)).c_str(), g.describe_log().c_str());
+}
+
+namespace
+{
+volatile sig_atomic_t traps;
+void on_sigtrap(int)
+{
+	traps = traps + 1;
+}
+} // namespace
+
+// The guest leaves DR0 = an address of the VMM's and DR7 armed for writes to it when it
+// exits: the VMM then writes there, and no #DB (SIGTRAP) may reach it. The host's DR7
+// itself cannot be read from user space (ptrace shows the thread's virtual DR7, not the
+// hardware's), so the breakpoint firing or not is the check.
+TEST(guest_dr7_left_armed_never_fires_in_the_vmm)
+{
+	alignas(8) static volatile uint32_t target;
+	struct sigaction sa = {}, old = {};
+	sa.sa_handler = on_sigtrap;
+	sigaction(SIGTRAP, &sa, &old);
+	traps = 0;
+	const uint64_t dr7 = DR7_FIXED_1 | dr7_l(0) | dr7_g(0) | dr7_rwlen(0, 1, 3);
+	DebugGuest g(GUEST(guest_hostile));
+	g.start_at(GPA(hz_dr7));
+	g.set_param(0, reinterpret_cast<uint64_t>(&target));
+	g.set_param(1, dr7);
+	g.run_to_halt();
+	kvm_debugregs d = get_debugregs(g.vcpu);
+	for (int i = 0; i < 100; i++)
+		target = target + 1;
+	sigaction(SIGTRAP, &old, nullptr);
+	CHECK_MSG(g.count() == 0, "%s", g.describe_log().c_str());
+	CHECK_MSG(d.db[0] == reinterpret_cast<uint64_t>(&target) && (d.dr7 & 3) == 3,
+		  "the guest's breakpoint was not armed: DR0 %s DR7 %s", hex(d.db[0]).c_str(),
+		  hex(d.dr7).c_str());
+	CHECK_MSG(traps == 0, "the guest's data breakpoint fired %d times in the VMM", int(traps));
+}
+
+namespace
+{
+
+struct HostMsr {
+	uint32_t msr;
+	const char *name;
+	uint64_t hostile; // what the guest writes
+};
+
+// The MSRs the host keeps for itself while a guest runs (VMX keeps some in the VMCS,
+// switches others by hand; SVM's VMRUN/VMSAVE/VMLOAD some, the rest by hand). The guest
+// writes a hostile value to each; a write it may not do faults, which is fine.
+constexpr HostMsr HOST_MSRS[] = {
+    {0xc0000081, "STAR", 0x001b000800000000},
+    {0xc0000082, "LSTAR", 0x00000000deadb000},
+    {0xc0000083, "CSTAR", 0x00000000deadc000},
+    {0xc0000084, "SFMASK", 0},
+    {0xc0000102, "KERNEL_GS_BASE", 0x00004b4753424153},
+    {0x277, "PAT", 0x0606060606060606},
+    {0xc0000080, "EFER", 0x500}, // LME|LMA: no SCE (SYSCALL), no NXE
+    {0xc0000103, "TSC_AUX", 0x5a5a},
+    {0x1d9, "DEBUGCTL", 1}, // LBR
+    {0x48, "SPEC_CTRL", 1}, // IBRS
+    {0x174, "SYSENTER_CS", 0x8},
+    {0x175, "SYSENTER_ESP", 0x5000},
+    {0x176, "SYSENTER_EIP", 0x6000},
+};
+constexpr int N_MSRS = sizeof(HOST_MSRS) / sizeof(HOST_MSRS[0]);
+constexpr uint32_t MSR_DEBUGCTL = 0x1d9, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
+
+// Every CPU's values; present[c][i] false where the MSR faults (absent).
+struct MsrSnapshot {
+	std::vector<std::vector<uint64_t>> val;
+	std::vector<std::vector<bool>> present;
+};
+
+// Read on `self`, the CPU this thread is pinned to, and on every other CPU. A value that
+// belongs to the task on a CPU is compared only on `self`, where that task is this
+// thread: KERNEL_GS_BASE holds the user GS base of the task last in user mode on a CPU
+// (SWAPGS), so on another CPU it is whoever ran there. The rest are per CPU and fixed
+// after boot (TSC_AUX = CPU | node << 12, SYSENTER_ESP = the CPU's entry stack), or the
+// same everywhere (STAR, LSTAR, SFMASK, PAT, EFER, DEBUGCTL in the test machines;
+// SPEC_CTRL is the base value plus the running task's SSBD/STIBP, which no task here
+// changes).
+MsrSnapshot snapshot(int self)
+{
+	MsrSnapshot s;
+	const int n = host_cpus();
+	s.val.assign(n, std::vector<uint64_t>(N_MSRS));
+	s.present.assign(n, std::vector<bool>(N_MSRS));
+	for (int c = 0; c < n; c++)
+		for (int i = 0; i < N_MSRS; i++) {
+			if (c != self && HOST_MSRS[i].msr == MSR_KERNEL_GS_BASE)
+				continue;
+			s.present[c][i] = read_host_msr(c, HOST_MSRS[i].msr, &s.val[c][i]);
+		}
+	return s;
+}
+
+} // namespace
+
+// Guests write hostile values to the host's MSRs, on each CPU in turn (the vCPU pinned
+// there); afterwards every CPU's values must be what they were. The test only reads
+// host MSRs: a write through /dev/cpu/N/msr taints the kernel (S), and neither test
+// machine keeps a nonzero DEBUGCTL anyway, so a lost host DEBUGCTL (0 after a VMX exit)
+// cannot be seen here.
+TEST(host_msrs_survive_hostile_wrmsr)
+{
+	if (geteuid() != 0 || !host_msr_available())
+		SKIP("no /dev/cpu/0/msr (needs root and msr.ko)");
+	const int n = host_cpus();
+	std::string failures;
+	for (int cpu = 0; cpu < n; cpu++) {
+		if (!pin_to_cpu(cpu)) {
+			failures += tap::format(" cannot run on CPU %d;", cpu);
+			continue;
+		}
+		// The VM first: creating the first one turns virtualization on (EFER.SVME).
+		DebugGuest g(GUEST(guest_hostile));
+		MsrSnapshot before = snapshot(cpu);
+		g.start_at(GPA(hz_wrmsr));
+		g.set_param(0, N_MSRS);
+		for (int i = 0; i < N_MSRS; i++) {
+			g.set_param(1 + 2 * i, HOST_MSRS[i].msr);
+			g.set_param(2 + 2 * i, HOST_MSRS[i].hostile);
+		}
+		HostState vmm;
+		g.run_to_halt();
+		check_host(vmm, "WRMSR");
+		MsrSnapshot after = snapshot(cpu);
+		std::string took;
+		for (int i = 0; i < N_MSRS; i++)
+			took += tap::format(" %s:%s", HOST_MSRS[i].name,
+					    g.out(i) == 1   ? "ok"
+					    : g.out(i) == 2 ? "#GP"
+							    : "?");
+		std::string host;
+		for (int i = 0; i < N_MSRS; i++)
+			host += before.present[cpu][i]
+				    ? tap::format(" %s=%s", HOST_MSRS[i].name,
+						  hex(before.val[cpu][i]).c_str())
+				    : tap::format(" %s=absent", HOST_MSRS[i].name);
+		tap::diag("vCPU on CPU %d; guest WRMSR:%s", cpu, took.c_str());
+		tap::diag("CPU %d's own:%s", cpu, host.c_str());
+		for (int c = 0; c < n; c++)
+			for (int i = 0; i < N_MSRS; i++) {
+				// Linux's TSC_AUX is the CPU number | node << 12
+				// (vdso_encode_cpunode): a guest's value left behind by an earlier
+				// test shows here too.
+				if (HOST_MSRS[i].msr == MSR_TSC_AUX && after.present[c][i] &&
+				    (after.val[c][i] & 0xfff) != uint64_t(c))
+					failures +=
+					    tap::format(" CPU %d's TSC_AUX %s is not Linux's;", c,
+							hex(after.val[c][i]).c_str());
+				if (!before.present[c][i] && !after.present[c][i])
+					continue;
+				if (before.present[c][i] == after.present[c][i] &&
+				    before.val[c][i] == after.val[c][i])
+					continue;
+				failures +=
+				    tap::format(" vCPU on CPU %d: CPU %d's %s %s -> %s;", cpu, c,
+						HOST_MSRS[i].name, hex(before.val[c][i]).c_str(),
+						hex(after.val[c][i]).c_str());
+			}
+	}
+	unpin();
+	CHECK_MSG(failures.empty(), "host MSRs changed:%s", failures.c_str());
 }

@@ -110,54 +110,97 @@ GUEST_LABEL(hz_xsetbv)
 GUEST_LABEL(hz_xsetbv_insn)
 	xsetbv
 1:	hlt
-/*
- * A locked add that splits a cache line (DBG_OUT + 62, 4 bytes), at CPL 0 with CR0.AM
- * and RFLAGS.AC set. No alignment check at CPL 0, and the test machines' CPUs have no
- * split-lock detection: it must complete. DBG_OUT + 62 ends up DBG_PARAM + 1.
- */
-GUEST_LABEL(hz_splitlock)
-	mov	%cr0, %rax
-	mov	%rax, %rsi
+/* A split lock at CPL 0 with CR0.AM = 1 and RFLAGS.AC = 1: LOCK ADD of 1 to the 8 bytes
+ * at DBG_OUT + 0x7c, across the cache line at DBG_OUT + 0x80, first set to DBG_PARAM.
+ * No alignment check at CPL 0 (SDM Vol. 3, 6.15), and a host's split-lock #AC is the
+ * host's business: the guest sees nothing. DBG_OUT = the sum. */
+#define SPLIT (DBG_OUT + 0x7c)
+GUEST_LABEL(hz_split_lock)
+	mov	%cr0, %rsi
+	mov	%rsi, %rax
 	or	$(1 << 18), %rax		/* CR0.AM */
 	mov	%rax, %cr0
+	mov	DBG_PARAM, %rax
+	mov	%rax, SPLIT
 	pushf
 	orl	$(1 << 18), (%rsp)		/* RFLAGS.AC */
 	popf
-	mov	DBG_PARAM, %eax
-	mov	%eax, DBG_OUT + 62
-GUEST_LABEL(hz_splitlock_insn)
-	lock addl $1, DBG_OUT + 62
+GUEST_LABEL(hz_split_lock_insn)
+	lock addq $1, SPLIT
+	pushf
+	andl	$~(1 << 18), (%rsp)
+	popf
+	mov	SPLIT, %rax
+	mov	%rax, DBG_OUT
+	mov	%rsi, %cr0
+	hlt
+
+/* The guest's own alignment check: CR0.AM = 1, then a misaligned load at CPL 3 with
+ * RFLAGS.AC = 1 is #AC(0) for the guest's handler (SDM Vol. 3, 6.15), which resumes in
+ * ring 0 at 1:. A CPU model without alignment checks runs on into OUT, a #GP at CPL 3
+ * (IOPL 0, no I/O bitmap), which resumes there too. */
+GUEST_LABEL(hz_user_ac)
+	mov	%cr0, %rsi
+	mov	%rsi, %rax
+	or	$(1 << 18), %rax		/* CR0.AM */
+	mov	%rax, %cr0
+	FIXUP(1f)
+	pushq	$(SEL_UDATA | 3)
+	pushq	$DBG_USER_STACK_TOP
+	pushq	$((1 << 18) | 2)		/* RFLAGS: AC, IF = 0 */
+	pushq	$(SEL_UCODE64 | 3)
+	lea	hz_user_ac_insn(%rip), %rax
+	push	%rax
+	iretq
+GUEST_LABEL(hz_user_ac_insn)
+	mov	DBG_OUT + 0x101, %eax		/* misaligned */
+GUEST_LABEL(hz_user_ac_out)
+	out	%eax, $PORT_REPORT
+1:	mov	$STACK_TOP, %esp
 	pushf
 	andl	$~(1 << 18), (%rsp)
 	popf
 	mov	%rsi, %cr0
 	hlt
 
-/*
- * The guest's own alignment check: CR0.AM, then ring 3 with RFLAGS.AC, and a misaligned
- * load. The #AC is the guest's (CPL 3, AM, AC: SDM Vol. 3, 6.15); its handler returns
- * to ring 0 at 1f.
- */
-GUEST_LABEL(hz_user_ac)
-	mov	%cr0, %rax
-	or	$(1 << 18), %rax
-	mov	%rax, %cr0
-	FIXUP(1f)
-	pushq	$(SEL_UDATA | 3)
-	pushq	$DBG_USER_STACK_TOP
-	pushq	$(2 | (1 << 18))		/* RFLAGS.AC */
-	pushq	$(SEL_UCODE64 | 3)
-	lea	hz_user_ac_insn(%rip), %rax
-	push	%rax
-	iretq
-GUEST_LABEL(hz_user_ac_insn)
-	mov	DBG_OUT + 1, %eax
-	hlt					/* not reached: #AC, or #GP for HLT at CPL 3 */
-1:	mov	$STACK_TOP, %esp
-	mov	%cr0, %rax
-	and	$~(1 << 18), %rax
-	mov	%rax, %cr0
+/* WBINVD and WBNOINVD (F3 0F 09, WBINVD where the CPU lacks it): they exit or run, and
+ * the guest goes on. DBG_OUT = 1. */
+GUEST_LABEL(hz_wbinvd)
+	wbinvd
+	.byte	0xf3, 0x0f, 0x09
+	movq	$1, DBG_OUT
 	hlt
+
+/* DR0 = DBG_PARAM (an address of the VMM's), DR7 = DBG_PARAM + 8, and exit armed: the
+ * breakpoint is the guest's and must never fire in the host. */
+GUEST_LABEL(hz_dr7)
+	mov	DBG_PARAM, %rax
+	mov	%rax, %dr0
+	mov	DBG_PARAM + 8, %rax
+	mov	%rax, %dr7
+	hlt
+
+/* WRMSR of DBG_PARAM[0] pairs {MSR, value} from DBG_PARAM + 8: DBG_OUT[i] = 1 when the
+ * i-th write took, 2 when it faulted (#GP: the handler resumes at the next pair). */
+GUEST_LABEL(hz_wrmsr)
+	xor	%ebx, %ebx
+1:	cmp	DBG_PARAM, %rbx
+	jae	3f
+	movq	$2, DBG_OUT(, %rbx, 8)
+	FIXUP(2f)
+	mov	%rbx, %rdi
+	shl	$4, %rdi
+	mov	DBG_PARAM + 8(%rdi), %rcx
+	mov	DBG_PARAM + 16(%rdi), %rax
+	mov	%rax, %rdx
+	shr	$32, %rdx
+GUEST_LABEL(hz_wrmsr_insn)
+	wrmsr
+	movq	$1, DBG_OUT(, %rbx, 8)
+	movq	$0, DBG_FIXUP
+2:	inc	%rbx
+	jmp	1b
+3:	hlt
 GUEST_END(guest_hostile)
 
 	.section .note.GNU-stack, "", @progbits

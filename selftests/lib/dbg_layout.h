@@ -20,7 +20,7 @@
 #define DBG_DATA_GPA  0x50000
 /* Handler state and results, u64 each. */
 #define DBG_COUNT     (DBG_DATA_GPA + 0x00) /* exceptions taken (all vectors) */
-#define DBG_FIXUP     (DBG_DATA_GPA + 0x08) /* #UD/#GP resume RIP (0: unexpected), cleared on use */
+#define DBG_FIXUP     (DBG_DATA_GPA + 0x08) /* #UD/#GP/#AC resume RIP (0: unexpected), cleared on use */
 #define DBG_RF_MASK   (DBG_DATA_GPA + 0x10) /* #DB with DR6 & mask: set RFLAGS.RF (code bps) */
 #define DBG_DEPTH     (DBG_DATA_GPA + 0x18) /* handler nesting: > 3 is a #DB loop */
 #define DBG_WRONG     (DBG_DATA_GPA + 0x20) /* #DB with Bn at a RIP != DBG_EXPECT[n] */
