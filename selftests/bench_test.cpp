@@ -43,6 +43,7 @@
 #include "env.h"
 #include "guest.h"
 #include "kvm.h"
+#include "sys.h"
 #include "tap.h"
 
 #include <algorithm>
@@ -92,10 +93,7 @@ uint64_t now_ns()
 /* Everything on CPU 0 (threads created afterwards inherit it): the other CPU stays idle. */
 void pin_to_cpu0()
 {
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (!pin_to_cpu(0))
 		FAIL("sched_setaffinity(CPU 0): %s", strerror(errno));
 	CHECK_EQ(0, sched_getcpu());
 }

@@ -20,6 +20,7 @@
 #include "env.h"
 #include "guest.h"
 #include "kvm.h"
+#include "sys.h"
 #include "tap.h"
 
 #include <atomic>
@@ -56,10 +57,7 @@ static double now()
 /* Everything on CPU 0 (the threads and the forked tracee inherit it). */
 static void pin_to_cpu0()
 {
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (!pin_to_cpu(0))
 		FAIL("sched_setaffinity(CPU 0): %s", strerror(errno));
 }
 

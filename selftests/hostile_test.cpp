@@ -23,6 +23,7 @@
 #include "guest.h"
 #include "host_msr.h"
 #include "kvm.h"
+#include "sys.h"
 #include "tap.h"
 
 #include <cpuid.h>
@@ -248,11 +249,7 @@ TEST(xsetbv_is_ud)
 // own (0), or gets #UD where RDTSCP/RDPID is not offered; never the host's.
 TEST(tsc_aux_is_the_guests)
 {
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	CHECK_MSG(sched_setaffinity(0, sizeof(set), &set) == 0,
-		  "this test needs CPU 1 (the test machines have two)");
+	CHECK_MSG(pin_to_cpu(1), "this test needs CPU 1 (the test machines have two)");
 	DebugGuest g(GUEST(guest_hostile));
 	auto log = run_case(g, GPA(hz_tscaux), 0, "RDTSCP/RDPID");
 	const uint64_t insn[2] = {GPA(hz_rdtscp_insn), GPA(hz_rdpid_insn)};
@@ -271,10 +268,7 @@ TEST(tsc_aux_is_the_guests)
 		CHECK_MSG(v == 0, "%s read TSC_AUX %s in the guest (the host's on CPU 1 is 1)",
 			  name[i], hex(v).c_str());
 	}
-	CPU_ZERO(&set);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		CPU_SET(c, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	unpin();
 }
 
 // The FPU/SSE state is the guest's inside and the VMM's outside (the guest FPU is swapped

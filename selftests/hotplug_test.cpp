@@ -11,6 +11,7 @@
 #include "env.h"
 #include "guest.h"
 #include "kvm.h"
+#include "sys.h"
 #include "tap.h"
 
 #include <cerrno>
@@ -61,20 +62,7 @@ struct Cpu1Restorer {
 
 void pin_to(int cpu)
 {
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	CHECK_MSG(sched_setaffinity(0, sizeof(set), &set) == 0, "pin to CPU %d: %s", cpu,
-		  strerror(errno));
-}
-
-void unpin()
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	for (int i = 0; i < CPU_SETSIZE; i++)
-		CPU_SET(i, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	CHECK_MSG(pin_to_cpu(cpu), "pin to CPU %d: %s", cpu, strerror(errno));
 }
 
 // The guest reports 0, 1, 2, ...: run `n` exits and check the sequence goes on.

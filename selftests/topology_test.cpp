@@ -24,6 +24,7 @@
 #include "env.h"
 #include "guest.h"
 #include "kvm.h"
+#include "sys.h"
 #include "tap.h"
 
 #include <array>
@@ -78,11 +79,8 @@ struct Run {
 
 void pin_to(int cpu)
 {
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	CHECK_MSG(sched_setaffinity(0, sizeof(set), &set) == 0, "sched_setaffinity(CPU %d): %s",
-		  cpu, tap::errno_name(errno).c_str());
+	CHECK_MSG(pin_to_cpu(cpu), "sched_setaffinity(CPU %d): %s", cpu,
+		  tap::errno_name(errno).c_str());
 }
 
 Answers run_queries(Vm &vm, Vcpu &v, int cpu)

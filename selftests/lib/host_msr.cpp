@@ -2,7 +2,6 @@
 #include "host_msr.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <string>
 #include <unistd.h>
 
@@ -41,23 +40,6 @@ bool read_host_msr(int cpu, uint32_t msr, uint64_t *val)
 	bool ok = pread(fd, val, 8, msr) == 8;
 	close(fd);
 	return ok;
-}
-
-bool pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) == 0;
-}
-
-void unpin()
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		CPU_SET(c, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 } // namespace kt

@@ -23,10 +23,6 @@ int host_cpus();
 /* RDMSR on `cpu`: false if the MSR faults there (absent). */
 bool read_host_msr(int cpu, uint32_t msr, uint64_t *val);
 
-/* Pins the calling thread to `cpu` (false if it cannot run there), or to every CPU. */
-bool pin_to_cpu(int cpu);
-void unpin();
-
 } // namespace kt
 
 #endif

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
+#include <sched.h>
 #include <sys/mman.h>
 
 namespace kt
@@ -61,6 +62,23 @@ std::string read_line(const std::string &path)
 	std::string s;
 	std::getline(f, s);
 	return s;
+}
+
+bool pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+void unpin()
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 } // namespace kt

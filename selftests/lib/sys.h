@@ -20,6 +20,13 @@ long meminfo_kb(const char *key);
 /* Contents of a small file (first line, no newline); empty if unreadable. */
 std::string read_line(const std::string &path);
 
+/*
+ * Pins the calling thread to `cpu` (false if it cannot run there; threads it creates
+ * afterwards inherit the pin), or back to every CPU.
+ */
+bool pin_to_cpu(int cpu);
+void unpin();
+
 } // namespace kt
 
 #endif
