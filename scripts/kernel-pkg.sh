@@ -1,11 +1,21 @@
 #!/bin/bash
-# kernel-pkg.sh install-headers|headers-dir|image-dir VERSION
+# kernel-pkg.sh install-headers|headers-dir|image-dir VERSION (6.1, 6.12 or debug)
 # Resolves Debian's newest 6.1 (bookworm) or 6.12 (bookworm-backports) kernel
 # packages at run time, installs the headers, and unpacks the image (vmlinuz and
 # modules) into build/kernels/<release>/ with dpkg -x.
 set -euo pipefail
 cmd=$1 ver=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# KERNEL=debug: the debug kernel built from Debian's 6.12 source (scripts/debug-kernel.sh).
+if [ "$ver" = debug ]; then
+	case "$cmd" in
+	release) exec "$root/scripts/debug-kernel.sh" release ;;
+	install-headers) exit 0 ;;
+	headers-dir) exec "$root/scripts/debug-kernel.sh" kdir ;;
+	image-dir) "$root/scripts/debug-kernel.sh" build && exec "$root/scripts/debug-kernel.sh" dir ;;
+	esac
+fi
 
 release() {
 	local pat

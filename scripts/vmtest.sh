@@ -73,7 +73,7 @@ while [ $# -gt 0 ]; do
 done
 
 case "$vm" in qemu-svm | bochs-vmx) ;; *) die "--vm qemu-svm|bochs-vmx is required" ;; esac
-case "$kver" in 6.1 | 6.12) ;; *) die "--kernel 6.1|6.12 is required" ;; esac
+case "$kver" in 6.1 | 6.12 | debug) ;; *) die "--kernel 6.1|6.12|debug is required" ;; esac
 case "$target" in dbgkvm | kvm) ;; *) die "--target dbgkvm|kvm is required" ;; esac
 [ "$icount" = 0 ] || [ "$vm" = qemu-svm ] || die "--icount is a QEMU option"
 [ "$mttcg" = 0 ] || [ "$vm" = qemu-svm ] || die "--mttcg is a QEMU option"
