@@ -24,12 +24,13 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
-	@echo "make [KERNEL=6.1|6.12]     build dbgkvm.ko into build/kmod-KERNEL/ (KDIR=... for any tree)"
+	@echo "make [KERNEL=6.1|6.12|debug] build dbgkvm.ko into build/kmod-KERNEL/ (KDIR=... for any tree;"
+	@echo "                           debug: the debug kernel, built once and cached, scripts/debug-kernel.sh)"
 	@echo "make module-all            build against both 6.1 and 6.12"
 	@echo "make sparse KERNEL=..      sparse (C=2) over the C glue"
 	@echo "make unit                  host unit tests (GoogleTest/CTest)"
 	@echo "make selftests             build the selftests (static)"
-	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12 TARGET=dbgkvm|kvm [ONLY=a,b]"
+	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12|debug TARGET=dbgkvm|kvm [ONLY=a,b]"
 	@echo "make bench KERNEL=..       exit costs under -icount, dbgkvm beside Debian's KVM"
 	@echo "make demo                  boot QEMU, load dbgkvm, run a guest, show what happened"
 	@echo "make check                 setup, unit tests, then every vmtest"
@@ -39,6 +40,7 @@ setup:
 
 # A symlink tree per kernel keeps the objects of 6.1 and 6.12 apart.
 module:
+	@if [ "$(KERNEL)" = debug ]; then bash $(ROOT)/scripts/debug-kernel.sh build; fi
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "no kernel tree for KERNEL=$(KERNEL): run make setup or pass KDIR=" >&2; exit 1; }
 	@mkdir -p $(KOUT)/include && cp -asf $(ROOT)/kmod/. $(KOUT)/ && cp -asf $(ROOT)/include/. $(KOUT)/include/
 	@find -L $(KOUT) -type l -delete 2>/dev/null || true

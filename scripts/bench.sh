@@ -17,7 +17,7 @@
 # boot) off the other vCPU: the guest clock counts the instructions of both vCPUs.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-VMTEST_ARGS=(--icount --append cryptomgr.notests --only bench_test)
+VMTEST_ARGS=(--icount --no-harden --append cryptomgr.notests --only bench_test)
 
 die() {
 	echo "bench: $*" >&2

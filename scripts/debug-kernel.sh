@@ -9,7 +9,7 @@
 # hotplug. Nothing else, so that it builds in minutes on two CPUs.
 #
 # Built once per machine and cached outside the repo, keyed by the source version and a
-# hash of the configuration and this script:
+# hash of the configuration, the compiler's version and the build recipe's number:
 #   $DBGKVM_KERNEL_CACHE (default /var/cache/dbgkvm-kernel)/<pkgver>-<hash>/
 #     build/                      the O= tree: KDIR for building dbgkvm against it
 #     root/boot/vmlinuz-<release> root/lib/modules/<release>/   what the test machine boots
@@ -32,7 +32,9 @@ pkgver=$(dpkg-query -W -f '${Version}' "$(basename "$hdr")" 2>/dev/null) || {
 	echo "debug-kernel: the 6.12 headers are not installed (make setup)" >&2
 	exit 1
 }
-key=$(cat "$frag" "$0" <($cc --version | head -n1) | sha256sum | cut -c1-12)
+# RECIPE: bump when build() changes what it produces (not for comments or messages).
+RECIPE=1
+key=$(cat "$frag" <(echo "recipe $RECIPE") <($cc --version | head -n1) | sha256sum | cut -c1-12)
 dir=$cache/$pkgver-$key
 src=$cache/src-$pkgver/linux-source-6.12
 
@@ -41,7 +43,7 @@ release() { cat "$dir/build/include/config/kernel.release"; }
 fetch_source() {
 	[ -f "$cache/src-$pkgver/.done" ] && return
 	rm -rf "$cache/src-$pkgver" && mkdir -p "$cache/src-$pkgver/dl"
-	(cd "$cache/src-$pkgver/dl" && apt-get download -qq "linux-source-6.12=$pkgver" >/dev/null)
+	(cd "$cache/src-$pkgver/dl" && apt-get download -qq -o APT::Sandbox::User=root "linux-source-6.12=$pkgver" >/dev/null)
 	dpkg-deb --fsys-tarfile "$cache/src-$pkgver"/dl/*.deb | tar -xO --wildcards '*linux-source-*.tar.xz' |
 		tar -xJ -C "$cache/src-$pkgver"
 	rm -rf "$cache/src-$pkgver/dl"

@@ -6,6 +6,7 @@
 #       [--module PATH/dbgkvm.ko] [--tests DIR] [--out DIR] [--timeout SECONDS]
 #       [--test-timeout SECONDS] [--demo] [--only NAME[,NAME]]
 #       [--append "extra kernel args"] [--icount] [--mttcg] [--keep-initramfs]
+#       [--no-harden]
 #
 # The host cannot load modules (see shared/reference/test-machines.md): every
 # module test runs in QEMU TCG (AMD SVM) or Bochs (Intel VMX). The machine boots
@@ -39,7 +40,7 @@ die() {
 }
 
 vm='' kver='' target='' module='' tests='' out='' timeout='' test_timeout=''
-demo=0 only='' append='' icount=0 mttcg=0 keep_initramfs=0
+demo=0 only='' append='' icount=0 mttcg=0 keep_initramfs=0 harden=1
 while [ $# -gt 0 ]; do
 	opt=$1
 	val=''
@@ -67,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--icount) icount=1 ;;
 	--mttcg) mttcg=1 ;;
 	--keep-initramfs) keep_initramfs=1 ;;
+	--no-harden) harden=0 ;;
 	-h | --help) usage 0 ;;
 	*) die "unknown option $opt (see --help)" ;;
 	esac
@@ -300,7 +302,19 @@ EOF
 # console=ttyS0,115200: without a speed the console runs at 9600 baud, which
 # Bochs emulates faithfully (slowly). panic=-1 plus -no-reboot (QEMU) turns a
 # panic into the machine stopping; the missing end marker reports it.
-cmdline="console=ttyS0,115200 preempt=full panic=-1${append:+ $append}"
+#
+# Hardening that costs nothing to build (issue "bug-finding rings"): SLUB's red zones,
+# poisoning and free-pointer checks on every cache (slub_debug), freed memory zeroed
+# (init_on_free) and freed pages poisoned (page_poison), so a use-after-free reads
+# garbage or trips a check instead of stale data; KFENCE sampling where the kernel has
+# it (Debian's 6.12 builds it with sampling off; 6.1 has no KFENCE; the debug kernel
+# samples by default). --no-harden for the benchmarks (scripts/bench.sh).
+harden_args=
+if [ "$harden" = 1 ]; then
+	harden_args=" slub_debug init_on_free=1 page_poison=1"
+	[ "$kver" != 6.12 ] || harden_args="$harden_args kfence.sample_interval=100"
+fi
+cmdline="console=ttyS0,115200 preempt=full panic=-1$harden_args${append:+ $append}"
 serial=$out/serial.log
 : >"$serial"
 if [ "$vm" = qemu-svm ]; then
@@ -310,7 +324,11 @@ if [ "$vm" = qemu-svm ]; then
 	# back, to reproduce that bug.
 	tcg=tcg,thread=single
 	[ "$mttcg" = 0 ] || tcg=tcg,thread=multi
-	vmcmd=(qemu-system-x86_64 -accel "$tcg" -cpu max -smp 2 -m 1024 -nographic -no-reboot
+	# The debug kernel's KASAN shadow (1/8 of memory), kmemleak's pool and lockdep's
+	# tables take room of their own.
+	mem=1024
+	[ "$kver" != debug ] || mem=2048
+	vmcmd=(qemu-system-x86_64 -accel "$tcg" -cpu max -smp 2 -m $mem -nographic -no-reboot
 		-nic none -monitor none -serial "file:$serial"
 		-kernel "$vmlinuz" -initrd "$out/initrd.img" -append "$cmdline")
 	[ "$icount" = 0 ] || vmcmd+=(-icount shift=0)

@@ -59,6 +59,12 @@ esac
 # remember the taint for the same reason.
 dmesg -c >/dev/null
 taint0=$(cat /proc/sys/kernel/tainted)
+# The debug kernel has kmemleak (no automatic scans): forget what boot left unreferenced,
+# so that the scan after rmmod reports only what the run leaked.
+kmemleak=/sys/kernel/debug/kmemleak
+if [ -w "$kmemleak" ]; then
+	echo clear >"$kmemleak" && say "kmemleak: cleared before the modules load"
+fi
 [ "$taint0" = 0 ] || say "kernel already tainted at boot: $taint0"
 
 # Module parameters given on the kernel command line as NAME.PARAM=VALUE
@@ -187,6 +193,38 @@ if [ "$load_ok" = 1 ] && [ ! -e /tmp/stuck ]; then
 	done
 	[ -z "$gone" ] || say "unloaded$gone"
 fi
+
+# kmemleak, after the modules are gone: an object allocated while they were loaded and
+# no longer referenced from anywhere is a leak. kmemleak reports an object only once it
+# is 5 s old (its minimum age) and after two scans (the first may see a stale
+# reference), hence the wait and the second scan. A leak whose allocation backtrace
+# runs through module text is one of ours (a module's symbols are gone after rmmod, so
+# its frames show as bare 0xffffffffc... addresses; "dbgkvm"/"kvm" if still loaded):
+# a complaint. Any other leak is shown, as a diagnostic, for a human to judge.
+kmemleak_check() {
+	[ -w "$kmemleak" ] || return 0
+	sleep 6
+	echo scan >"$kmemleak"
+	echo scan >"$kmemleak"
+	cat "$kmemleak" >/tmp/kmemleak.txt
+	awk '
+		function flush() {
+			if (obj == "") return
+			if (ours) print "complaint: kmemleak: " obj " allocated by " frame
+			else if (++others <= 5) print "kmemleak: not in a module: " obj " (" first ")"
+			obj = ""
+		}
+		/^unreferenced object/ { flush(); obj = $0; ours = 0; frame = ""; first = ""; next }
+		/\[<[0-9a-f]+>\]/ {
+			f = $0; sub(/^ *\[<[0-9a-f]+>\] */, "", f)
+			if (first == "" && f !~ /^(kmemleak_|__kmalloc|kmalloc|kmem_cache_alloc|__kmem_cache|slab_post|__alloc|alloc_pages|__vmalloc|vmalloc|__get_free)/) first = f
+			if (f ~ /^0xffffffffc|\[(dbgkvm|kvm|kvm_amd|kvm_intel)\]/) { ours = 1; if (frame == "") frame = f }
+		}
+		END { flush(); n = 0 }
+	' /tmp/kmemleak.txt | while IFS= read -r line; do say "$line"; done
+	say "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak.txt) unreferenced object(s) after the run"
+}
+[ "$load_ok" = 1 ] && [ ! -e /tmp/stuck ] && kmemleak_check
 
 # Kernel complaints since the modules were loaded, then new taint bits other
 # than O (12, out-of-tree module) and E (13, unsigned module).
