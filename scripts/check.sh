@@ -89,6 +89,16 @@ step bpf-host-checks make -s -C tools/bpf check O="$ROOT/build/bpf"
 step kernel-images bash -c 'scripts/kernel-pkg.sh image-dir 6.1 && scripts/kernel-pkg.sh image-dir 6.12'
 ring_times+=("test binaries, BPF checks, kernel images: $((SECONDS - t0)) s")
 
+# The debug kernel (scripts/debug-kernel.sh): Debian's 6.12 source with KASAN, KFENCE,
+# lockdep, PROVE_RCU, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS, kmemleak. Built once per machine
+# (its build time is printed here), then cached outside the repo; dbgkvm is built against
+# it like against Debian's headers, warnings and all, C++ instrumented too.
+t0=$SECONDS
+step debug-kernel scripts/debug-kernel.sh build &&
+	grep -h 'debug-kernel: built' "$OUT/debug-kernel.log" | sed 's/^/# /'
+step build-debug-W1-sparse-objtool clean_build debug
+ring_times+=("debug kernel (built once per machine, then cached) and dbgkvm against it: $((SECONDS - t0)) s")
+
 # Power-off with a vCPU inside KVM_RUN: the reboot notifier stops it and takes
 # virtualization off every CPU, with no complaint (one short qemu-svm boot per kernel).
 t0=$SECONDS
@@ -112,6 +122,10 @@ BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexis
 BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test,step_test,hostile_test,accounting_test
 BOCHS_TESTS+=,topology_test
 QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
+# The debug-kernel ring: every selftest on the debug kernel, against dbgkvm and KVM. Any
+# KASAN, KFENCE, lockdep, RCU, atomic-sleep, object-debug or SLUB report fails the run, as
+# does a kmemleak leak through module text after rmmod (scripts/vm/init.sh).
+DEBUG_RUNS=(debug-dbgkvm debug-kvm)
 # Fault injection: each knob re-creates one historical bug, and exactly these tests must
 # fail under it.
 KNOB_TESTS=debug_test,guestdr_test,dr_switch_test,emul_debug_test
@@ -140,6 +154,9 @@ JOBS=(
 	"bochs-vmx-6.12-kvm bochs-vmx 6.12 kvm --only $BOCHS_TESTS --timeout 2400"
 	"bochs-vmx-6.12-dbgkvm bochs-vmx 6.12 dbgkvm --only $BOCHS_TESTS --timeout 2400"
 )
+for r in "${DEBUG_RUNS[@]}"; do
+	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-} --timeout 2700")
+done
 for r in "${QEMU_RUNS[@]}"; do
 	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-}")
 done
@@ -202,6 +219,12 @@ for r in "${QEMU_RUNS[@]}"; do
 	t_qemu=$((t_qemu + $(time_of "qemu-svm-$r")))
 done
 ring_times+=("qemu-svm (AMD SVM), 4 runs: $t_qemu s of machine time")
+t_debug=0
+for r in "${DEBUG_RUNS[@]}"; do
+	judge_qemu "qemu-svm-$r"
+	t_debug=$((t_debug + $(time_of "qemu-svm-$r")))
+done
+ring_times+=("debug kernel (qemu-svm), ${#DEBUG_RUNS[@]} runs: $t_debug s of machine time")
 
 failed_names() { # the "binary: test" names of the failures in a vmtest log
 	sed -n -E 's/^([a-z_]+): not ok ([0-9]+ )?- ([A-Za-z0-9_]+).*/\1: \3/p' "$1" | sort -u

@@ -74,7 +74,8 @@ build() {
 	rm -rf "$dir" && mkdir -p "$dir/build" "$dir/root/boot"
 	make -s -C "$src" O="$dir/build" CC=$cc allnoconfig KCONFIG_ALLCONFIG="$frag" >/dev/null
 	check_config
-	make -s -C "$dir/build" CC=$cc -j"$(nproc)" bzImage modules
+	# scripts/unifdef: scripts/uapi-headers.sh exports the uapi headers from this tree.
+	make -s -C "$dir/build" CC=$cc -j"$(nproc)" bzImage modules scripts_unifdef
 	make -s -C "$dir/build" CC=$cc INSTALL_MOD_PATH="$dir/root" INSTALL_MOD_STRIP=1 modules_install
 	cp "$dir/build/arch/x86/boot/bzImage" "$dir/root/boot/vmlinuz-$(release)"
 	# Older keys' trees: one debug kernel per machine is enough.

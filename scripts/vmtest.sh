@@ -40,7 +40,7 @@ die() {
 }
 
 vm='' kver='' target='' module='' tests='' out='' timeout='' test_timeout=''
-demo=0 only='' append='' icount=0 mttcg=0 keep_initramfs=0 harden=1
+demo=0 only='' append='' icount=0 mttcg=0 keep_initramfs=0 harden=1 case_timeout=''
 while [ $# -gt 0 ]; do
 	opt=$1
 	val=''
@@ -86,6 +86,9 @@ case "$target" in dbgkvm | kvm) ;; *) die "--target dbgkvm|kvm is required" ;; e
 # the wall clock when the guest is busy, so its per-test timeout is shorter.
 if [ "$vm" = qemu-svm ]; then
 	min_timeout=600
+	# The debug kernel (KASAN, lockdep, SLUB debugging) runs everything several times slower.
+	# So does each test case's own timeout (selftests/lib/tap.cpp, 30 s on QEMU).
+	[ "$kver" != debug ] || { : "${test_timeout:=480}"; case_timeout=150; }
 	: "${test_timeout:=120}"
 else
 	min_timeout=2400
@@ -116,8 +119,9 @@ fi
 
 # --- The test binaries -------------------------------------------------------
 # Every executable file in --tests is a TAP program, except "demo", which only
-# --demo runs (its output is meant for a human, not TAP), and "reboot_test", which
-# powers the machine off and runs only when named (scripts/reboot-check.sh).
+# --demo runs (its output is meant for a human, not TAP), "reboot_test", which
+# powers the machine off and runs only when named (scripts/reboot-check.sh), and
+# "fuzz_test", which runs for minutes and has its own rings (make fuzz, make check).
 [ -d "$tests" ] || die "no tests directory $tests (build the selftests, or pass --tests DIR)"
 all_tests=()
 while IFS= read -r f; do
@@ -136,7 +140,7 @@ elif [ -n "$only" ]; then
 	done
 else
 	for t in "${all_tests[@]}"; do
-		[ "$t" = demo ] || [ "$t" = reboot_test ] || run_tests+=("$t")
+		case "$t" in demo | reboot_test | fuzz_test) ;; *) run_tests+=("$t") ;; esac
 	done
 fi
 [ ${#run_tests[@]} -gt 0 ] || die "no test binaries in $tests"
@@ -292,6 +296,7 @@ VT_MODULES='${guest_mods[*]}'
 VT_KVM_MODULES='${kvm_mods[*]}'
 VT_TESTS='${run_tests[*]}'
 VT_TEST_TIMEOUT='$test_timeout'
+VT_CASE_TIMEOUT='$case_timeout'
 VT_DEMO='$demo'
 EOF
 (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |

@@ -7,6 +7,10 @@
 #include <linux/smp.h>
 #include <asm/apic.h>
 #include <asm/desc.h>
+/* load_gs_index(): <asm/gsseg.h> since 6.2; before, reached through <asm/processor.h>. */
+#if __has_include(<asm/gsseg.h>)
+#include <asm/gsseg.h>
+#endif
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/segment.h>

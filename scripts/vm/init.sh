@@ -21,7 +21,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 
-# VT_VM VT_TARGET VT_DEV VT_MODULES VT_TESTS VT_TEST_TIMEOUT VT_DEMO
+# VT_VM VT_TARGET VT_DEV VT_MODULES VT_TESTS VT_TEST_TIMEOUT VT_CASE_TIMEOUT VT_DEMO
 # shellcheck source=/dev/null
 . /vmtest/config
 
@@ -119,7 +119,7 @@ run_one() {
 	# without job control is no group leader), so a timeout kills any
 	# processes it forked too.
 	DBGKVM_DEV=$VT_DEV DBGKVM_TARGET=$VT_TARGET DBGKVM_VM=$VT_VM \
-	DBGKVM_KVM_MODULES="${VT_KVM_MODULES:-}" \
+	DBGKVM_KVM_MODULES="${VT_KVM_MODULES:-}" DBGKVM_TEST_TIMEOUT="${VT_CASE_TIMEOUT:-}" \
 		setsid "$_bin" </dev/null &
 	_pid=$!
 	(
