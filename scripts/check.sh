@@ -82,6 +82,13 @@ if step unit-build bash -c "cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE
 fi
 ring_times+=("host unit tests: $((SECONDS - t0)) s")
 
+# Unit fuzzing of the pure C++ (libFuzzer under ASan and UBSan, tests/fuzz/): a short run
+# of every harness from the corpus in the repo; `make fuzz-unit FUZZ_UNIT_SECONDS=N` for more.
+t0=$SECONDS
+step fuzz-unit env FUZZ_UNIT_SECONDS="${FUZZ_UNIT_SECONDS:-20}" bash scripts/fuzz-unit.sh &&
+	grep -E '^(not )?ok - fuzz-unit' "$OUT/fuzz-unit.log" | sed 's/^/# /'
+ring_times+=("unit fuzzing (libFuzzer): $((SECONDS - t0)) s")
+
 t0=$SECONDS
 step test-binaries-build make -s testbins # selftests + tools/bpf (drwatch_test)
 step bpf-host-checks make -s -C tools/bpf check O="$ROOT/build/bpf"
@@ -126,6 +133,10 @@ QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
 # KASAN, KFENCE, lockdep, RCU, atomic-sleep, object-debug or SLUB report fails the run, as
 # does a kmemleak leak through module text after rmmod (scripts/vm/init.sh).
 DEBUG_RUNS=(debug-dbgkvm debug-kvm)
+# The fuzz ring: fuzz_test (selftests/fuzz/) on the debug kernel against dbgkvm, then
+# against KVM in its own boot; both must survive, each run must reach the budget below.
+FUZZ_RUNS=(debug-dbgkvm debug-kvm)
+FUZZ_MIN_IOCTLS=100000 FUZZ_MIN_GUEST_INSNS=1000000
 # Fault injection: each knob re-creates one historical bug, and exactly these tests must
 # fail under it.
 KNOB_TESTS=debug_test,guestdr_test,dr_switch_test,emul_debug_test
@@ -156,6 +167,9 @@ JOBS=(
 )
 for r in "${DEBUG_RUNS[@]}"; do
 	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-} --timeout 2700")
+done
+for r in "${FUZZ_RUNS[@]}"; do
+	JOBS+=("fuzz-$r qemu-svm ${r%-*} ${r#*-} --only fuzz_test --test-timeout 1500")
 done
 for r in "${QEMU_RUNS[@]}"; do
 	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-}")
@@ -225,6 +239,29 @@ for r in "${DEBUG_RUNS[@]}"; do
 	t_debug=$((t_debug + $(time_of "qemu-svm-$r")))
 done
 ring_times+=("debug kernel (qemu-svm), ${#DEBUG_RUNS[@]} runs: $t_debug s of machine time")
+
+# A fuzz run passes when fuzz_test passed, the machine saw no complaint, and its summary
+# line shows the budget reached.
+judge_fuzz() {
+	local name=$1 line n_ioctls n_insns
+	judge_qemu "$name"
+	line=$(grep -E '^fuzz_test: # fuzz: ' "$OUT/$name.log" | tail -n1)
+	n_ioctls=$(sed -nE 's/.* ioctls=([0-9]+).*/\1/p' <<<"$line")
+	n_insns=$(sed -nE 's/.* guest_insns=([0-9]+).*/\1/p' <<<"$line")
+	if [ -z "$line" ]; then
+		fail "$name: no '# fuzz:' summary line"
+	elif [ "${n_ioctls:-0}" -ge "$FUZZ_MIN_IOCTLS" ] && [ "${n_insns:-0}" -ge "$FUZZ_MIN_GUEST_INSNS" ]; then
+		ok "$name: budget reached (${line#fuzz_test: # fuzz: })"
+	else
+		fail "$name: budget not reached: ${line#fuzz_test: # fuzz: } (want ioctls >= $FUZZ_MIN_IOCTLS, guest_insns >= $FUZZ_MIN_GUEST_INSNS)"
+	fi
+}
+t_fuzz=0
+for r in "${FUZZ_RUNS[@]}"; do
+	judge_fuzz "fuzz-$r"
+	t_fuzz=$((t_fuzz + $(time_of "fuzz-$r")))
+done
+ring_times+=("fuzz (fuzz_test on the debug kernel), ${#FUZZ_RUNS[@]} runs: $t_fuzz s of machine time")
 
 failed_names() { # the "binary: test" names of the failures in a vmtest log
 	sed -n -E 's/^([a-z_]+): not ok ([0-9]+ )?- ([A-Za-z0-9_]+).*/\1: \3/p' "$1" | sort -u

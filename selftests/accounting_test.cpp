@@ -73,7 +73,7 @@ TEST_SLOW(guest_time_is_charged_to_the_guest, 240)
 	const ThreadTimes before = thread_times();
 	ThreadTimes now = before;
 	// Enough CPU time for the tick to sample it many times (HZ is 250 in Debian's
-	// kernels, so 50 ticks are 200 ms of CPU), in KVM_RUNs of a few million loop
+	// kernels, so 50 ticks are 200 ms of CPU), in KVM_RUNs of 8 million loop
 	// iterations each, for at most 120 s (Bochs gets ~50 ticks in about a minute).
 	const unsigned long long want = 50, enough = 20;
 	const time_t deadline = time(nullptr) + 120;
@@ -81,7 +81,7 @@ TEST_SLOW(guest_time_is_charged_to_the_guest, 240)
 	while ((now.utime + now.stime) - (before.utime + before.stime) < want &&
 	       time(nullptr) < deadline) {
 		g.start_at(GPA(acct_spin));
-		g.set_param(0, 2000000);
+		g.set_param(0, 8000000);
 		g.run_to_halt();
 		runs++;
 		now = thread_times();

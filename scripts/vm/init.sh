@@ -199,7 +199,7 @@ fi
 # is 5 s old (its minimum age) and after two scans (the first may see a stale
 # reference), hence the wait and the second scan. A leak whose allocation backtrace
 # runs through module text is one of ours (a module's symbols are gone after rmmod, so
-# its frames show as bare 0xffffffffc... addresses; "dbgkvm"/"kvm" if still loaded):
+# its frames show as bare 0xffffffff... addresses; "[dbgkvm]"/"[kvm]" if still loaded):
 # a complaint. Any other leak is shown, as a diagnostic, for a human to judge.
 kmemleak_check() {
 	[ -w "$kmemleak" ] || return 0
@@ -210,19 +210,27 @@ kmemleak_check() {
 	awk '
 		function flush() {
 			if (obj == "") return
-			if (ours) print "complaint: kmemleak: " obj " allocated by " frame
-			else if (++others <= 5) print "kmemleak: not in a module: " obj " (" first ")"
+			if (ours) print "complaint: kmemleak: " obj " allocated by " frame " (" comm ")"
+			else if (++others <= 5) print "kmemleak: not in a module: " obj " (" comm ": " first ")"
 			obj = ""
 		}
-		/^unreferenced object/ { flush(); obj = $0; ours = 0; frame = ""; first = ""; next }
-		/\[<[0-9a-f]+>\]/ {
-			f = $0; sub(/^ *\[<[0-9a-f]+>\] */, "", f)
+		/^unreferenced object/ { flush(); obj = $0; sub(/:$/, "", obj); ours = 0; inbt = 0; frame = first = comm = ""; next }
+		/^ *comm "/ { comm = $0; sub(/^ */, "", comm); sub(/,.*/, "", comm); next }
+		/^ *backtrace/ { inbt = 1; next }
+		inbt {
+			# 6.12: "    func+0x1/0x2 [mod]" or "    0xffffffffc0123456"; older kernels put
+			# "[<address>] " first.
+			f = $0; sub(/^ *(\[<[0-9a-f]+>\] *)?/, "", f)
+			if (f == "") next
 			if (first == "" && f !~ /^(kmemleak_|__kmalloc|kmalloc|kmem_cache_alloc|__kmem_cache|slab_post|__alloc|alloc_pages|__vmalloc|vmalloc|__get_free)/) first = f
-			if (f ~ /^0xffffffffc|\[(dbgkvm|kvm|kvm_amd|kvm_intel)\]/) { ours = 1; if (frame == "") frame = f }
+			# A bare address: no symbol any more, i.e. the text of a module now unloaded.
+			if (f ~ /^0xffffffff[0-9a-f]+$|\[(dbgkvm|kvm|kvm_amd|kvm_intel)\]/) { ours = 1; if (frame == "") frame = f }
 		}
-		END { flush(); n = 0 }
+		END { flush() }
 	' /tmp/kmemleak.txt | while IFS= read -r line; do say "$line"; done
 	say "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak.txt) unreferenced object(s) after the run"
+	# The full reports, for the console log only (not parsed).
+	cat /tmp/kmemleak.txt
 }
 [ "$load_ok" = 1 ] && [ ! -e /tmp/stuck ] && kmemleak_check
 
