@@ -20,7 +20,8 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed -n '/^#include <...> search/,/^End of/p' | grep -E '/c\+\+/|/gcc/' | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
-.PHONY: help setup module module-all sparse unit selftests bpf testbins vmtest bench demo check clean format
+.PHONY: help setup module module-all sparse unit fuzz-unit fuzz-unit-replay selftests bpf testbins vmtest bench \
+	demo check clean format
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -29,6 +30,8 @@ help:
 	@echo "make module-all            build against both 6.1 and 6.12"
 	@echo "make sparse KERNEL=..      sparse (C=2) over the C glue"
 	@echo "make unit                  host unit tests (GoogleTest/CTest)"
+	@echo "make fuzz-unit             libFuzzer+ASan+UBSan on the pure C++, FUZZ_UNIT_SECONDS (30) each"
+	@echo "make fuzz-unit-replay      the fuzzers over their seed corpus only (tests/fuzz/corpus)"
 	@echo "make selftests             build the selftests (static)"
 	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12|debug TARGET=dbgkvm|kvm [ONLY=a,b]"
 	@echo "make bench KERNEL=..       exit costs under -icount, dbgkvm beside Debian's KVM"
@@ -60,6 +63,15 @@ unit:
 	cmake -S tests/unit -B $(BUILD)/unit -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD)/unit -j2
 	cd $(BUILD)/unit && ctest --output-on-failure
+
+# tests/fuzz: one libFuzzer harness per pure target (decoder, page walker, memslots, debug
+# registers), built with clang-14 under ASan+UBSan into build/fuzz-unit/ (scripts/fuzz-unit.sh).
+FUZZ_UNIT_SECONDS ?= 30
+fuzz-unit:
+	FUZZ_UNIT_SECONDS=$(FUZZ_UNIT_SECONDS) bash scripts/fuzz-unit.sh run
+
+fuzz-unit-replay:
+	bash scripts/fuzz-unit.sh replay
 
 selftests:
 	$(MAKE) -C selftests O=$(BUILD)/selftests

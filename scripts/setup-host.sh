@@ -8,7 +8,8 @@ STAMP=/var/lib/dbgkvm-setup.stamp
 NEED_PKGS=(build-essential gcc-12 g++-12 bc flex bison libelf-dev libssl-dev dwarves sparse cpio
 	libgtest-dev googletest
 	busybox-static xz-utils zstd kmod clang-format cmake
-	bochs bochsbios vgabios bochs-x isolinux syslinux-common xorriso clang llvm bpftool libbpf-dev libzstd-dev bpftrace)
+	bochs bochsbios vgabios bochs-x isolinux syslinux-common xorriso clang llvm bpftool libbpf-dev libzstd-dev bpftrace
+	libclang-rt-14-dev)
 BP_PKGS=(qemu-system-x86)
 
 if [ "$(id -u)" != 0 ]; then

@@ -53,6 +53,16 @@ GuestDebugResult set_guest_debug(State &s, const GuestDebugReq &req, bool except
 	}
 	s.switch_db_regs |= KVM_DEBUGREG_RELOAD;
 	r.push = update_dr7(s) | PUSH_EFF_DB | PUSH_DR6;
+	// Userspace debugs: MOV DR must exit again, the guest may not own the registers
+	// (hands_over_dr_access is for guest_debug == 0 only; KVM WARNs on WONT_EXIT with
+	// USE_HW_BP). WONT_EXIT can still be set here: the run loop returns to userspace on a
+	// signal between handing the registers over (Reenter) and the next entry. The guest has
+	// not run since (an exit with WONT_EXIT always syncs and clears it), so db, dr6 and dr7
+	// are current and taking the registers back needs no sync.
+	if (s.guest_debug && (s.switch_db_regs & KVM_DEBUGREG_WONT_EXIT)) {
+		s.switch_db_regs &= ~KVM_DEBUGREG_WONT_EXIT;
+		r.push |= PUSH_DR_INTERCEPT;
+	}
 
 	if (s.guest_debug & GUESTDBG_SINGLESTEP)
 		s.singlestep_rip = linear_rip;

@@ -31,7 +31,9 @@ struct GuestDebugResult {
 // `linear_rip` CS.base + RIP. On error nothing changes. Steps, in KVM's order: validate;
 // queue INJECT_*; read RFLAGS as the guest sees it under the OLD flags; store the flags (all
 // zero unless ENABLE); eff_db/guest_debug_dr7 from debugreg[] under USE_HW_BP, else db;
-// update_dr7; record singlestep_rip; write RFLAGS back under the NEW flags.
+// update_dr7; record singlestep_rip; write RFLAGS back under the NEW flags. With any flag
+// set, registers handed over to the guest (WONT_EXIT, not yet entered) are taken back:
+// PUSH_DR_INTERCEPT.
 // Deviation from KVM: RELOAD is set whenever eff_db is rewritten, to keep "hardware may
 // not hold eff_db" true to its name.
 GuestDebugResult set_guest_debug(State &s, const GuestDebugReq &req, bool exception_pending,

@@ -42,6 +42,10 @@ struct Walker {
 
 	// Bits 51:MAXPHYADDR are reserved in every 64-bit-format entry (4.4.2, 4.5.4).
 	uint64_t phys_rsvd() const { return maxphy >= 52 ? 0 : bits(51, maxphy); }
+	// PAE entries have no ignored high bits: 62:MAXPHYADDR are reserved (4.4.2, tables 4-8
+	// to 4-11; bit 63 of a PDPTE too). Only the 4-level/5-level formats ignore 58:52 and
+	// hold protection keys in 62:59 (tables 4-14 to 4-20).
+	uint64_t pae_rsvd() const { return phys_rsvd() | bits(62, 52); }
 
 	bool read_entry(uint64_t gpa, unsigned size, uint64_t *val)
 	{
@@ -176,7 +180,7 @@ WalkResult walk(uint64_t gva, const PagingState &ps, ReadPhysFn read_qword, void
 				rsvd = bits(21, 21) | (hi < 40 ? bits(20, 13 + (hi - 32)) : 0);
 			}
 		} else {
-			rsvd = w.phys_rsvd();
+			rsvd = fmt == Format::Pae ? w.pae_rsvd() : w.phys_rsvd();
 			if (!nx)
 				rsvd |= kXd;
 			if (pae_pdpte) {

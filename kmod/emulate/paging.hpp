@@ -8,8 +8,8 @@
 //
 // Modes: CR0.PG = 0 (identity, 32-bit addresses), 32-bit paging (4K/4M, PSE-36), PAE (4K/2M),
 // 4-level (4K/2M/1G) and 5-level (CR4.LA57) paging. Checks: present, reserved bits (MAXPHYADDR,
-// XD without EFER.NXE, large-page alignment, PS in PML4E/PML5E), R/W with CR0.WP, U/S, XD, SMEP
-// and SMAP (explicit accesses; EFLAGS.AC lifts SMAP).
+// bits 62:52 of PAE entries, XD without EFER.NXE, large-page alignment, PS in PML4E/PML5E), R/W
+// with CR0.WP, U/S, XD, SMEP and SMAP (explicit accesses; EFLAGS.AC lifts SMAP).
 // Not modelled: protection keys (PK/PKS), accessed/dirty updates (entry_gpa[] tells the caller
 // where the entries are), the PAE PDPTE registers (PDPTEs are read from memory at walk time, and a
 // bad PDPTE gives a #PF with RSVD rather than the #GP of the MOV to CR3), 1G pages are assumed

@@ -197,6 +197,48 @@ TEST(DebugregSwitch, FirstInterceptedMovDrHandsTheRegistersToTheGuest)
 	EXPECT_EQ(s.switch_db_regs, KVM_DEBUGREG_BP_ENABLED); // no RELOAD: hardware has them
 }
 
+// Found by tests/fuzz/fuzz_debugreg (corpus file set-guest-debug-after-hand-over): the run loop
+// returns to userspace on a signal after a MOV-DR exit handed the registers to the guest and
+// before the next entry. KVM_SET_GUEST_DEBUG must then take them back: with USE_HW_BP the guest
+// would run with MOV DR unintercepted over the debugger's DR0-3/DR7, and the exit's sync would
+// copy the debugger's values into the guest's own db/dr7 (KVM WARNs on this state).
+TEST(DebugregSwitch, SetGuestDebugTakesBackRegistersHandedToTheGuest)
+{
+	State s = fresh();
+	entered(s);
+	ASSERT_EQ(on_dr_intercept(s, 7, false, 0, cpl0()).action, DrAction::Reenter);
+	ASSERT_TRUE(needs_sync(s));
+	// signal_pending: back to userspace, the guest has not run
+	GuestDebugReq req{};
+	req.control = GUESTDBG_ENABLE | GUESTDBG_USE_HW_BP;
+	req.debugreg[0] = 0xdead000;
+	req.debugreg[7] = 0x401;
+	const GuestDebugResult r = set_guest_debug(s, req, false, 0x2, 0x1000);
+	ASSERT_EQ(r.err, 0);
+	EXPECT_TRUE(r.push & PUSH_DR_INTERCEPT);
+	EXPECT_FALSE(needs_sync(s));
+	EXPECT_TRUE(should_intercept_dr_access(s));
+
+	// The next entry runs the debugger's breakpoints; the exit leaves the guest's alone.
+	Cpu c{};
+	const EntryPlan p = enter(s, c, Vendor::Vmx, Knobs{});
+	EXPECT_FALSE(p.load_dr6);
+	EXPECT_EQ(c.dr[0], 0xdead000u);
+	EXPECT_EQ(c.vmcs_dr7, 0x401u);
+	exit_and_sync(s, c);
+	EXPECT_EQ(s.db[0], 0u);
+	EXPECT_EQ(s.dr7, DR7_RESET);
+	EXPECT_EQ(s.eff_db[0], 0xdead000u);
+
+	// Without userspace debugging, the hand-over stays as it was.
+	State t = fresh();
+	entered(t);
+	ASSERT_EQ(on_dr_intercept(t, 0, true, 1, cpl0()).action, DrAction::Reenter);
+	EXPECT_EQ(set_guest_debug(t, GuestDebugReq{}, false, 0x2, 0x1000).push & PUSH_DR_INTERCEPT,
+		  0u);
+	EXPECT_TRUE(needs_sync(t));
+}
+
 TEST(DebugregSwitch, SyncPushes)
 {
 	State s = fresh();

@@ -308,6 +308,29 @@ TEST_F(Pae, TwoMAlignmentBitsReserved)
 	EXPECT_EQ(run(m, ps, 0x1234).gpa, 0x00201234u);
 }
 
+// SDM Vol. 3, 4.4.2, tables 4-8 to 4-11: in PAE entries bits 62:MAXPHYADDR are reserved, with
+// MAXPHYADDR 52 too (found by tests/fuzz/fuzz_paging: the walker reserved only 51:MAXPHYADDR,
+// the 4-level rule, and followed a PDPTE with bit 52 set; corpus file pae-rsvd-62-52).
+TEST_F(Pae, Bits62To52ReservedAtEveryLevel)
+{
+	ps.maxphyaddr = 52;
+	for (int lvl = 0; lvl < 3; lvl++) {
+		for (unsigned bit : {52u, 58u, 62u}) {
+			map4k(0x1000, 0x9000, P | RW, P | RW);
+			const uint64_t addr[] = {kPdpt, kPd, kPt + 8}; // gva 0x1000: PTE 1
+			m.set64(addr[lvl], m.q[addr[lvl]] | (1ull << bit));
+			const auto r = run(m, ps, 0x1000);
+			ASSERT_EQ(r.status, WalkStatus::PageFault) << lvl << " bit " << bit;
+			EXPECT_EQ(r.error_code, kPfPresent | kPfRsvd) << lvl << " bit " << bit;
+			EXPECT_EQ(r.levels, lvl + 1) << lvl << " bit " << bit;
+		}
+	}
+	// and in a 2-MiB PDE
+	m.set64(kPdpt, kPd | P);
+	m.set64(kPd, 0x00200000 | (1ull << 55) | P | PS);
+	EXPECT_EQ(run(m, ps, 0x1234).error_code, kPfPresent | kPfRsvd);
+}
+
 // ---------------------------------------------------------------- 4-level and 5-level
 
 struct Long : ::testing::Test {
@@ -439,6 +462,16 @@ TEST_F(Long, ReservedAboveMaxPhyAddrAtEveryLevel)
 		EXPECT_EQ(r.error_code, kPfPresent | kPfRsvd) << lvl;
 		EXPECT_EQ(r.levels, lvl + 1);
 	}
+}
+
+// SDM Vol. 3, tables 4-14 to 4-20: the 4-level formats ignore bits 58:52 (and 62:59 without
+// protection keys), unlike PAE.
+TEST_F(Long, Bits62To52Ignored)
+{
+	map4k(0x1000, 0x9000, P | RW | (0x7ffull << 52), P | RW | (0x7ffull << 52));
+	const auto r = run(m, ps, 0x1000);
+	ASSERT_EQ(r.status, WalkStatus::Ok);
+	EXPECT_EQ(r.gpa, 0x9000u);
 }
 
 TEST_F(Long, XdWithoutNxeIsReserved)
