@@ -21,7 +21,9 @@
 #include <sstream>
 #include <string>
 #include <ctime>
+#include <cstring>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 using namespace kt;
@@ -93,9 +95,17 @@ TEST_SLOW(guest_time_is_charged_to_the_guest, 240)
 		  runs, cpu, guest, now.utime - before.utime, now.stime - before.stime);
 	CHECK_MSG(cpu >= enough,
 		  "the guest ran %u times in 120 s but the thread got only %llu ticks", runs, cpu);
-	// Guest time is also counted in utime; the VMM's own work between runs is tiny.
-	CHECK_MSG(guest * 2 >= cpu,
-		  "only %llu of %llu ticks were charged as guest time: the guest's time "
-		  "shows up as the VMM's",
-		  guest, cpu);
+	// Guest time is also counted in utime; the VMM's own work between runs is tiny: at
+	// least half the ticks are the guest's. On the debug kernel (scripts/debug-kernel.sh:
+	// tick-based accounting, every host interrupt and exit slowed by KASAN and lockdep)
+	// KVM itself gets 48% to 54% there, so the bar is a third: a hypervisor that forgets
+	// PF_VCPU gets none.
+	struct utsname u{};
+	uname(&u);
+	const bool debug_kernel = strstr(u.release, "-dbgkvm-debug") != nullptr;
+	const unsigned long long parts = debug_kernel ? 3 : 2;
+	CHECK_MSG(guest * parts >= cpu,
+		  "only %llu of %llu ticks were charged as guest time (want 1/%llu): the "
+		  "guest's time shows up as the VMM's",
+		  guest, cpu, parts);
 }
