@@ -168,8 +168,11 @@ JOBS=(
 for r in "${DEBUG_RUNS[@]}"; do
 	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-} --timeout 2700")
 done
+# The seed: the commit's (reproducible for a commit, different from one commit to the next);
+# FUZZ_SEED to choose. The run prints it, and a failure its replay line.
+FUZZ_SEED=${FUZZ_SEED:-0x$(git rev-parse --short=12 HEAD 2>/dev/null || echo 1)}
 for r in "${FUZZ_RUNS[@]}"; do
-	JOBS+=("fuzz-$r qemu-svm ${r%-*} ${r#*-} --only fuzz_test --test-timeout 1500")
+	JOBS+=("fuzz-$r qemu-svm ${r%-*} ${r#*-} --only fuzz_test --test-timeout 1500 --append fuzz.seed=$FUZZ_SEED")
 done
 for r in "${QEMU_RUNS[@]}"; do
 	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-}")
