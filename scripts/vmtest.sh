@@ -114,8 +114,9 @@ fi
 
 # --- The test binaries -------------------------------------------------------
 # Every executable file in --tests is a TAP program, except "demo", which only
-# --demo runs (its output is meant for a human, not TAP), and "reboot_test", which
-# powers the machine off and runs only when named (scripts/reboot-check.sh).
+# --demo runs (its output is meant for a human, not TAP), "reboot_test", which
+# powers the machine off and runs only when named (scripts/reboot-check.sh), and
+# "fuzz_test", the fuzzer, which runs only when named (make fuzz; minutes, not seconds).
 [ -d "$tests" ] || die "no tests directory $tests (build the selftests, or pass --tests DIR)"
 all_tests=()
 while IFS= read -r f; do
@@ -134,7 +135,7 @@ elif [ -n "$only" ]; then
 	done
 else
 	for t in "${all_tests[@]}"; do
-		[ "$t" = demo ] || [ "$t" = reboot_test ] || run_tests+=("$t")
+		[ "$t" = demo ] || [ "$t" = reboot_test ] || [ "$t" = fuzz_test ] || run_tests+=("$t")
 	done
 fi
 [ ${#run_tests[@]} -gt 0 ] || die "no test binaries in $tests"
