@@ -157,9 +157,16 @@ private:
 	const GenOptions &o_;
 	std::vector<size_t> starts_; /* offsets where an item began: breakpoint targets */
 
-	/* A linear address the guest's own breakpoints and data accesses may aim at. */
-	uint64_t target_address()
+	/*
+	 * A linear address the guest's own breakpoint `dr` may aim at. Under QEMU
+	 * (qemu_tcg_bug()) DR3 alone may be a data breakpoint, and only on the data page or
+	 * MMIO; DR0-2 are instruction breakpoints.
+	 */
+	uint64_t target_address(unsigned dr)
 	{
+		if (o_.safe_breakpoints && dr == 3)
+			return r_.coin() ? DATA_GPA + r_.below(0x1000)
+					 : MMIO_GPA + r_.below(0x1000);
 		switch (r_.below(6)) {
 		case 0:
 		case 1:
@@ -191,6 +198,19 @@ private:
 		default:
 			return DATA_GPA + r_.below(0x1000);
 		}
+	}
+	/*
+	 * DR7 for the guest: under QEMU, R/W of DR0-2 made 00 or 10 (no data breakpoint),
+	 * and in real mode no instruction breakpoint (DR0-2 off, DR3 a data breakpoint).
+	 */
+	uint64_t dr7_value(uint64_t v) const
+	{
+		if (!o_.safe_breakpoints)
+			return v;
+		v &= ~((1ull << 16) | (1ull << 20) | (1ull << 24));
+		if (a_.m16)
+			v = (v & ~0x3full) | (1ull << 28);
+		return v;
 	}
 	unsigned io_size() { return r_.pick({1u, 2u, 4u}); }
 	uint16_t port()
@@ -297,9 +317,10 @@ private:
 		}
 		uint64_t v;
 		if (dr < 4)
-			v = target_address();
+			v = target_address(dr);
 		else if (dr == 7 || dr == 5) /* enables, R/W and LEN for DR0..3, GE/LE/GD */
-			v = r_.coin() ? (r_.next() & 0xffff03ffull) | 0x400 : r_.interesting64();
+			v = dr7_value(r_.coin() ? (r_.next() & 0xffff03ffull) | 0x400
+						: r_.interesting64());
 		else
 			v = r_.coin() ? 0xffff0ff0 | (r_.next() & 0xf00f) : r_.interesting64();
 		if (!a_.m64)
@@ -371,8 +392,11 @@ private:
 		case 6:
 			a_.u8(0xf4);
 			break;
-		case 7:
-			a_.bytes({0x0f, 0x32});
+		case 7: /* RDMSR: the MSRs KVM and dbgkvm implement differ */
+			if (o_.deterministic)
+				a_.u8(0x90);
+			else
+				a_.bytes({0x0f, 0x32});
 			break;
 		case 8:
 			a_.u8(0x9d); /* popf */
@@ -444,8 +468,9 @@ private:
 			a_.u8(0x9d);
 			break;
 		case 16: /* MOV SS, then something in its shadow */
+			/* real mode: SS < 0x100 keeps the stack below the code (SP 0xF000) */
 			a_.mov_imm(EAX, a_.m16
-					    ? r_.below(0x1000)
+					    ? r_.below(0x100)
 					    : r_.pick({unsigned(SEL_DATA), 0u, unsigned(SEL_CODE32),
 						       unsigned(r_.below(0x10000))}));
 			a_.bytes({0x8e, 0xd0});
@@ -500,9 +525,12 @@ private:
 			a_.bytes({0x8e, r_.coin() ? 0xd8u : 0xc0u});
 			break;
 		default: /* DR7 armed on this program's own code or data, then work */
-			a_.mov_imm(EAX, target_address() & (a_.m64 ? ~0ull : 0xffffffffull));
-			a_.mov_to_dr(unsigned(r_.below(4)), EAX);
-			a_.mov_imm(EAX, (r_.next() & 0xffff00ffull) | 0x400);
+		{
+			const unsigned dr = unsigned(r_.below(4));
+			a_.mov_imm(EAX, target_address(dr) & (a_.m64 ? ~0ull : 0xffffffffull));
+			a_.mov_to_dr(dr, EAX);
+			a_.mov_imm(EAX, dr7_value((r_.next() & 0xffff00ffull) | 0x400));
+		}
 			a_.mov_to_dr(7, EAX);
 			break;
 		}
@@ -539,6 +567,21 @@ void stub(kt::Mode m, uint8_t *p, unsigned vec)
 bool qemu_tcg_bug()
 {
 	return kt::machine() == "qemu-svm";
+}
+
+uint64_t qemu_safe_dr7(uint64_t dr7, const unsigned long long addr[4], bool real_mode)
+{
+	if (!qemu_tcg_bug())
+		return dr7;
+	for (int i = 0; i < 4; i++) {
+		const bool safe = (addr[i] >= DATA_GPA && addr[i] < DATA_GPA + 0x1000) ||
+				  (addr[i] >= MMIO_GPA && addr[i] < MMIO_GPA + 0x1000);
+		if (!safe)
+			dr7 &= ~(1ull << (16 + 4 * i)); /* R/W 01 or 11 becomes 00 or 10 */
+		if (real_mode && !((dr7 >> (16 + 4 * i)) & 3))
+			dr7 &= ~(3ull << (2 * i)); /* no instruction breakpoint: L and G off */
+	}
+	return dr7;
 }
 
 uint64_t breakpoint_target(Rng &r, uint64_t code_len)

@@ -60,10 +60,23 @@ struct GenOptions {
  * access of an exception delivery (the IVT/IDT read, the stack pushes) and the guest
  * then executes HLT: `mov dr7, 0x31b504b4` (DR1: read/write, 8 bytes at linear 0) then
  * ICEBP, STI, HLT in real mode takes the emulator down, with dbgkvm and with kvm_amd.
- * There the fuzzer keeps data breakpoints away from the IVT, IDT, GDT and stacks: the
- * guests' DR0-3 start on the data page and only ever point at code, data or MMIO.
+ * And its instruction breakpoints compare the linear breakpoint address with EIP
+ * (target/i386/tcg/system/bpt_helper.c, breakpoint_handler: cpu_breakpoint_test(cs,
+ * env->eip, BP_CPU)): when CS.base is not 0, as in the real-mode guests (CS = 0x1000),
+ * a breakpoint that matched at translation is not found at run time, the EXCP_DEBUG
+ * goes to the absent gdbstub and QEMU segfaults in gdb_set_stop_cpu (a racing run with
+ * KVM_SET_GUEST_DEBUG breakpoints on a real-mode guest's code, core dump). There the
+ * fuzzer allows data breakpoints only on the data page and MMIO (the guests' DR0-3 start
+ * on the data page, generated code arms data breakpoints only in DR3, aimed there), no
+ * instruction breakpoints in real mode, and DR7 values the host sets go through
+ * qemu_safe_dr7().
  */
 bool qemu_tcg_bug();
+/*
+ * Under QEMU: DR7 without data breakpoints on addresses other than the data page/MMIO
+ * and, for a real-mode guest (CS.base != 0), without instruction breakpoints.
+ */
+uint64_t qemu_safe_dr7(uint64_t dr7, const unsigned long long addr[4], bool real_mode);
 /* A breakpoint address: code, data or MMIO; anything when !qemu_tcg_bug(). */
 uint64_t breakpoint_target(Rng &r, uint64_t code_len);
 

@@ -37,8 +37,14 @@ struct GuestTrace {
 
 void guest_iteration(Ctx &c, Device &d, const GuestOptions &o, GuestTrace *trace = nullptr);
 
-/* KVM_SET_GUEST_DEBUG with random flags and breakpoints; returns the control word it tried. */
-uint32_t random_guest_debug(Ctx &c, Device &d, int vcpu_fd, uint64_t code_len, uint32_t *active);
+/* KVM_SET_GUEST_DEBUG with random flags and breakpoints: what was asked, what came back. */
+struct GuestDebugCall {
+	uint32_t control;
+	long ret;
+	int err;
+};
+GuestDebugCall random_guest_debug(Ctx &c, Device &d, int vcpu_fd, uint64_t code_len,
+				  uint32_t *active, bool real_mode = false);
 
 /* GET_REGS, SET_REGS (maybe changed), GET_REGS: what was set must come back. */
 void regs_round_trip(Ctx &c, int vcpu_fd, uint32_t guest_debug, bool mutate);
@@ -47,7 +53,7 @@ void sregs_round_trip(Ctx &c, int vcpu_fd);
 /* Under QEMU (qemu_tcg_bug()): the guest's DR0-3 start on the data page. */
 void safe_initial_debugregs(Ctx &c, int vcpu_fd);
 /* KVM_SET_DEBUGREGS, valid or not; a valid one reads back through KVM_GET_DEBUGREGS. */
-void debugregs_round_trip(Ctx &c, int vcpu_fd, uint64_t code_len);
+void debugregs_round_trip(Ctx &c, int vcpu_fd, uint64_t code_len, bool real_mode = false);
 
 } // namespace fz
 

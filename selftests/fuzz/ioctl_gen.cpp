@@ -168,12 +168,12 @@ kvm_userspace_memory_region SlotModel::generate(Rng &r) const
 {
 	HostPool &pool = HostPool::get();
 	kvm_userspace_memory_region m = {};
-	const uint64_t nslots = uint64_t(d_.nr_memslots > 0 ? d_.nr_memslots : 32);
 	switch (r.below(12)) {
-	case 0: /* at and beyond the limits, other address spaces */
-		m.slot = uint32_t(r.pick<uint64_t>({nslots - 1, nslots, nslots + 1, 0xffffull,
-						    0x10000ull, 0x10001ull, 0x7fff0000ull,
-						    0xffffffffull, uint64_t(r.u32())}));
+	case 0: /* at and beyond the limits (dbgkvm 32, KVM 32764), other address spaces:
+		 * fixed numbers, so that both devices are asked the same */
+		m.slot =
+		    uint32_t(r.pick<uint64_t>({31, 32, 33, 32763, 32764, 0xffff, 0x10000, 0x10001,
+					       0x7fff0000, 0xffffffff, uint64_t(r.u32())}));
 		break;
 	default:
 		m.slot = uint32_t(r.below(8));

@@ -82,7 +82,7 @@ TEST(ioctl_validation)
 {
 	Quota q;
 	q.iterations = 100;
-	q.ioctls = 40000;
+	q.ioctls = 45000;
 	run_iterations(test_number("ioctl_validation"), "ioctl_validation", q,
 		       [](Ctx &c, uint64_t) { validation_iteration(c, main_device(), nullptr); });
 }
@@ -91,7 +91,7 @@ TEST(racing_threads)
 {
 	Quota q;
 	q.iterations = 30;
-	q.ioctls = 25000;
+	q.ioctls = 30000;
 	run_iterations(test_number("racing_threads"), "racing_threads", q,
 		       [](Ctx &c, uint64_t) { race_iteration(c, main_device()); });
 }

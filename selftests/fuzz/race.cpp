@@ -4,11 +4,13 @@
 #include "codegen.h"
 #include "guest_run.h"
 #include "ioctl_gen.h"
+#include "options.h"
 #include "stats.h"
 #include "tap.h"
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <fcntl.h>
 #include <cstring>
 #include <mutex>
@@ -40,6 +42,7 @@ void on_usr1(int)
 struct Shared {
 	Device &d;
 	uint64_t code_len = 0;
+	bool real_mode = false;
 	std::atomic<int> dev{-1}, vm{-1};
 	std::atomic<int> vcpu[NVCPU];
 	std::atomic<pid_t> tid[NVCPU];
@@ -186,7 +189,8 @@ void racer(Shared &s, uint64_t seed)
 			    r.chance(1, 3) ? 0 : (r.u32() & s.d.dbg_mask) | KVM_GUESTDBG_ENABLE;
 			for (int k = 0; k < 4; k++)
 				g.arch.debugreg[k] = CODE_GPA + r.below(s.code_len + 16);
-			g.arch.debugreg[7] = (r.next() & 0xffff00ffull) | 0x400;
+			g.arch.debugreg[7] = qemu_safe_dr7((r.next() & 0xffff00ffull) | 0x400,
+							   g.arch.debugreg, s.real_mode);
 			const long ret =
 			    c.io(fd, KVM_SET_GUEST_DEBUG, &g, "KVM_SET_GUEST_DEBUG", g.control);
 			RACE_CHECK(s, c, ret, errno, "KVM_SET_GUEST_DEBUG", EBADF, EBUSY);
@@ -197,7 +201,8 @@ void racer(Shared &s, uint64_t seed)
 			for (int k = 0; k < 4; k++)
 				x.db[k] = CODE_GPA + r.below(s.code_len + 16);
 			x.dr6 = 0xffff0ff0;
-			x.dr7 = (r.next() & 0xffff00ffull) | 0x400;
+			x.dr7 =
+			    qemu_safe_dr7((r.next() & 0xffff00ffull) | 0x400, x.db, s.real_mode);
 			const long ret = c.io(fd, KVM_SET_DEBUGREGS, &x, "KVM_SET_DEBUGREGS");
 			RACE_CHECK(s, c, ret, errno, "KVM_SET_DEBUGREGS", EBADF);
 			const long ret2 = c.io(fd, KVM_GET_DEBUGREGS, &x, "KVM_GET_DEBUGREGS");
@@ -346,7 +351,16 @@ void race_iteration(Ctx &c, Device &d)
 	g.mixed = r.chance(1, 4);
 	Program p = generate(r, mode, g);
 	s.code_len = p.code.size();
+	s.real_mode = mode == kt::Mode::Real;
 	c.note("race: mode, program length", uint64_t(mode), p.code.size());
+	if (!options().code.empty())
+		p.code = options().code;
+	if (options().verbose) {
+		std::string hex;
+		for (uint8_t byte : p.code)
+			hex += tap::format("%02x", byte);
+		fprintf(stderr, "fuzz: race program: %s\n", hex.c_str());
+	}
 
 	int dev = open(d.path.c_str(), O_RDWR | O_CLOEXEC);
 	CHECK_MSG(dev >= 0, "open %s: %s", d.path.c_str(), err_name(errno).c_str());
