@@ -80,6 +80,20 @@ TEST(reset_state)
 	CHECK_EQ((uint16_t)0xffff, s.idt.limit);
 }
 
+TEST(reset_apic_base_bsp_is_vcpu0)
+{
+	/*
+	 * KVM: xAPIC enabled at 0xfee00000, IA32_APIC_BASE.BSP only on the vCPU whose id is
+	 * the VM's bsp_vcpu_id, 0 (kvm_vcpu_is_reset_bsp). Found by fuzz_test (seed 0x2,
+	 * compare): dbgkvm said BSP on every vCPU.
+	 */
+	Vm vm;
+	Vcpu v0(vm, 0), v1(vm, 1), v5(vm, 5);
+	CHECK_EQ((uint64_t)0xfee00900, (uint64_t)v0.sregs().apic_base);
+	CHECK_EQ((uint64_t)0xfee00800, (uint64_t)v1.sregs().apic_base);
+	CHECK_EQ((uint64_t)0xfee00800, (uint64_t)v5.sregs().apic_base);
+}
+
 TEST(regs_round_trip)
 {
 	Vm vm;
