@@ -106,6 +106,29 @@ TEST(MemSlots, MoveOverlappingAnotherSlotIsEexist)
 		  -DK_EEXIST);
 }
 
+// KVM's kvm_mmu_max_gfn(): a created or moved slot ends within the host's MAXPHYADDR;
+// an overlap is still -EEXIST (checked first, as in KVM).
+TEST(MemSlots, SlotEndsWithinMaxGpa)
+{
+	MemSlots t = with_slot0();
+	t.set_max_gpa(u64{1} << 40);
+	SlotChange change;
+	EXPECT_EQ(
+	    t.classify({1, 0, (u64{1} << 40) - 0x2000, 0x2000, kUaddr + 0x100000}, true, &change),
+	    0);
+	EXPECT_EQ(change, SlotChange::Create);
+	EXPECT_EQ(
+	    t.classify({1, 0, (u64{1} << 40) - 0x1000, 0x2000, kUaddr + 0x100000}, true, &change),
+	    -DK_EINVAL);
+	EXPECT_EQ(t.classify({1, 0, u64{1} << 63, 0x1000, kUaddr + 0x100000}, true, &change),
+		  -DK_EINVAL);
+	EXPECT_EQ(t.classify({0, 0, u64{1} << 40, 0x10000, kUaddr}, true, &change), -DK_EINVAL);
+	EXPECT_EQ(t.classify({1, 0, 0x10f000, 0x1000, kUaddr + 0x100000}, true, &change),
+		  -DK_EEXIST);
+	MemSlots d; // default: 2^52, the architectural limit
+	EXPECT_EQ(d.classify({1, 0, u64{1} << 52, 0x1000, kUaddr}, true, &change), -DK_EINVAL);
+}
+
 TEST(MemSlots, FindByGpaCoversExactlyTheSlot)
 {
 	MemSlots t = with_slot0();
