@@ -94,6 +94,38 @@ TEST(reset_apic_base_bsp_is_vcpu0)
 	CHECK_EQ((uint64_t)0xfee00800, (uint64_t)v5.sregs().apic_base);
 }
 
+TEST(sregs_apic_base_reserved_einval)
+{
+	/*
+	 * KVM_SET_SREGS takes the APIC base as kvm_set_apic_base() does: bits 0-7 and 9,
+	 * bits above MAXPHYADDR, and x2APIC enabled without the xAPIC enable bit are refused
+	 * before anything changes. Found by fuzz_test (seed 0x2, compare): dbgkvm took
+	 * 0x89b6fdb3b373deb5.
+	 */
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	kvm_sregs good = vcpu.sregs();
+	for (uint64_t bad : {0xfee00901ull, 0xfee00b00ull, 0xfee00900ull | 1ull << 63,
+			     0xfee00400ull, 0x89b6fdb3b373deb5ull}) {
+		kvm_sregs s = good;
+		s.apic_base = bad;
+		errno = 0;
+		int r = ioctl(vcpu.fd(), KVM_SET_SREGS, &s);
+		CHECK_MSG(r == -1 && errno == EINVAL,
+			  "apic_base 0x%llx: expected -1/EINVAL, got %d/%s",
+			  (unsigned long long)bad, r, tap::errno_name(errno).c_str());
+		check_sregs(good, vcpu.sregs());
+		CHECK_EQ((uint64_t)good.apic_base, (uint64_t)vcpu.sregs().apic_base);
+	}
+	/* Disabled, and moved: both fine. */
+	for (uint64_t ok : {0xfee00100ull, 0xfed00900ull}) {
+		kvm_sregs s = good;
+		s.apic_base = ok;
+		vcpu.set_sregs(s);
+		CHECK_EQ(ok, (uint64_t)vcpu.sregs().apic_base);
+	}
+}
+
 TEST(regs_round_trip)
 {
 	Vm vm;
