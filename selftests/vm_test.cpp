@@ -189,6 +189,23 @@ TEST(slot_beyond_maxphyaddr_einval)
 	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0x2000, hva);
 }
 
+TEST(delete_with_kernel_address_einval)
+{
+	/*
+	 * KVM checks access_ok() of userspace_addr for every call, a deletion (size 0) too.
+	 * Found by fuzz_test (seed 0x2, compare): dbgkvm deleted the slot.
+	 */
+	Vm vm;
+	uint64_t hva = (uint64_t)alloc_host_mem(0x1000);
+	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0x1000, hva);
+	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0, (uint64_t)kernel_ptr());
+	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0, 0x8000000000000000ull);
+	/* Still there: adding it again is a no-op, deleting it works. */
+	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0x1000, hva);
+	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0, 0);
+	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0, 0);
+}
+
 TEST(bad_argument_pointer_efault)
 {
 	Vm vm;

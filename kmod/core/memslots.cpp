@@ -20,7 +20,7 @@ Errno MemSlots::classify(const SlotRequest &req, bool uaddr_ok, SlotChange *chan
 		return -DK_EINVAL;
 	if (req.gpa + req.size < req.gpa || req.size / PAGE_SIZE > MAX_SLOT_PAGES)
 		return -DK_EINVAL;
-	if (req.size && !uaddr_ok)
+	if (!uaddr_ok)
 		return -DK_EINVAL;
 
 	const MemSlot *old = nullptr;
