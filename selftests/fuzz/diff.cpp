@@ -89,9 +89,20 @@ bool starts(const std::string &s, const char *p)
 /* dbgkvm's KVM_CAP_SET_GUEST_DEBUG2 */
 uint32_t dbgkvm_dbg_mask;
 
-/* Why the difference is allowed, or nullptr. */
-const char *classify(const TraceLine &a, const TraceLine &b)
+/* Why the difference is allowed, or nullptr. `prev`: the call before (the same on both). */
+const char *classify(const TraceLine &a, const TraceLine &b, const TraceLine *prev)
 {
+	/*
+	 * A bug of KVM's, not dbgkvm's: the guest single-steps (its own TF) over a MOV that
+	 * writes MMIO; KVM's x86_emulate_instruction() completes the write, exits to user
+	 * space, and calls kvm_vcpu_do_singlestep() only when it does not exit (r != 0), so
+	 * the guest's #DB after that instruction is lost. dbgkvm delivers it (the stub's
+	 * report of vector 1), as the hardware would.
+	 */
+	if (prev && starts(prev->value, "KVM_EXIT_MMIO write") &&
+	    a.value == "KVM_EXIT_IO out port 0xec size 1 count 1 vector 1")
+		return "KVM bug (Debian 6.12): no single-step #DB for the guest after an MMIO "
+		       "write that exits to user space";
 	/* debugreg/guest_debug.cpp: flags KVM_CAP_SET_GUEST_DEBUG2 does not list are refused;
 	 * x86 KVM ignores them (kvm_arch_vcpu_ioctl_set_guest_debug checks none). */
 	unsigned ctl;
@@ -150,8 +161,25 @@ const char *classify(const TraceLine &a, const TraceLine &b)
 		if ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf))
 			return "MMIO is emulated for the MOV subset, not string instructions "
 			       "(kmod/emulate/README.md)";
+		/* README: a MOV whose access crosses a page boundary into MMIO is refused;
+		 * KVM exits with a fragment that starts or ends at a page boundary */
+		unsigned long long gpa = 0;
+		unsigned len = 0;
+		const bool mov = (op >= 0x88 && op <= 0x8b) || (op >= 0xa0 && op <= 0xa3) ||
+				 op == 0xc6 || op == 0xc7 || op == 0x0f;
+		if (mov &&
+		    (sscanf(b.value.c_str(), "KVM_EXIT_MMIO read 0x%llx len %u", &gpa, &len) == 2 ||
+		     sscanf(b.value.c_str(), "KVM_EXIT_MMIO write 0x%llx len %u", &gpa, &len) ==
+			 2) &&
+		    (!(gpa & 0xfff) || !((gpa + len) & 0xfff)))
+			return "an MMIO access crossing a page boundary is not emulated (README)";
 		return nullptr;
 	}
+	/* limits.hpp: ids 0..7 (KVM_CAP_MAX_VCPU_ID 8) */
+	unsigned long id;
+	if (sscanf(a.label.c_str(), "CREATE_VCPU %lu", &id) == 1 && id >= 8 &&
+	    a.value == "-1/EINVAL" && starts(b.value, "ok"))
+		return "KVM_CAP_MAX_VCPU_ID: 8 on dbgkvm";
 	for (const Allowed &e : ALLOWED)
 		if (starts(a.label, e.label) && starts(a.value, e.dbgkvm) && starts(b.value, e.kvm))
 			return e.why;
@@ -180,10 +208,12 @@ void compare(const Trace &a, const Trace &b, const std::string &where, Tally &t)
 	const size_t n = std::min(a.size(), b.size());
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].label != b[i].label) {
-			t.failures.push_back(tap::format("%s: call %zu differs: '%s' vs '%s' (the "
-							 "streams lost step)",
-							 where.c_str(), i, a[i].label.c_str(),
-							 b[i].label.c_str()));
+			/* Until the first difference the streams are the same calls; after one, a
+			 * call may take another path (a vCPU that exists on one device only). */
+			if (diverged.empty())
+				t.failures.push_back(tap::format(
+				    "%s: call %zu differs: '%s' vs '%s' (the streams lost step)",
+				    where.c_str(), i, a[i].label.c_str(), b[i].label.c_str()));
 			return;
 		}
 		const std::string cat = category(a[i].label);
@@ -193,8 +223,11 @@ void compare(const Trace &a, const Trace &b, const std::string &where, Tally &t)
 		if (a[i].value == b[i].value)
 			continue;
 		diverged.insert(cat);
-		if (const char *why = classify(a[i], b[i])) {
+		if (const char *why = classify(a[i], b[i], i ? &a[i - 1] : nullptr)) {
 			t.allowed[why]++;
+			/* the vCPUs differ from here on: nothing after is comparable */
+			if (cat == "CREATE_VCPU")
+				return;
 			continue;
 		}
 		t.failures.push_back(tap::format("%s: call %zu '%s': dbgkvm %s, KVM %s (%s / %s)",
@@ -202,7 +235,7 @@ void compare(const Trace &a, const Trace &b, const std::string &where, Tally &t)
 						 a[i].value.c_str(), b[i].value.c_str(),
 						 a[i].info.c_str(), b[i].info.c_str()));
 	}
-	if (a.size() != b.size() && !diverged.count("exit"))
+	if (a.size() != b.size() && diverged.empty())
 		t.failures.push_back(tap::format("%s: %zu calls on dbgkvm, %zu on KVM",
 						 where.c_str(), a.size(), b.size()));
 }

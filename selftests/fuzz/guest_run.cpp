@@ -486,6 +486,8 @@ void guest_iteration(Ctx &c, Device &d, const GuestOptions &o, GuestTrace *trace
 					}
 			} else if (io.port == PORT_DONE) {
 				stop = true;
+			} else if (io.port == PORT_EXC && io.size == 1) {
+				line += tap::format(" vector %u", data[0]); /* a handler stub ran */
 			}
 			break;
 		}

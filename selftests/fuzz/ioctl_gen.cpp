@@ -5,6 +5,7 @@
 #include "tap.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -160,6 +161,15 @@ HostPool &HostPool::get()
 
 SlotModel::SlotModel(const Device &d) : d_(d)
 {
+	/* The host's MAXPHYADDR: "address sizes : N bits physical" in /proc/cpuinfo. */
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "address sizes : %u bits physical", &phys_bits_) == 1)
+			break;
+	if (f)
+		fclose(f);
+	CHECK_MSG(phys_bits_ >= 32 && phys_bits_ <= 52, "no address sizes in /proc/cpuinfo");
 	const long as = ioctl(d.fd, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE);
 	address_spaces_ = as > 1 ? unsigned(as) : 1;
 }
@@ -256,19 +266,14 @@ Expect SlotModel::expect(const kvm_userspace_memory_region &m) const
 	if ((m.memory_size | m.guest_phys_addr | m.userspace_addr) & 4095)
 		return Expect::error(EINVAL, "size, GPA or host address not page-aligned");
 	/*
-	 * access_ok() of the host range: KVM checks it for every call, a deletion too;
-	 * dbgkvm only for a range it will use. Whether a range that ends between the 4-level
-	 * and the 5-level TASK_SIZE_MAX is user space depends on the paging the kernel runs
-	 * with: either answer there.
+	 * access_ok() of the host range, for every call (a deletion too). Whether a range
+	 * that ends between the 4-level and the 5-level TASK_SIZE_MAX is user space depends on
+	 * the paging the kernel runs with: either answer there.
 	 */
 	const uint64_t sum = m.userspace_addr + m.memory_size;
-	const bool wraps = sum < m.userspace_addr;
-	bool edge = false;
-	if (d_.kvm || m.memory_size) {
-		if (wraps || sum > TASK_SIZE_5L)
-			return Expect::error(EINVAL, "host range not in user space");
-		edge = sum >= TASK_SIZE_4L;
-	}
+	if (sum < m.userspace_addr || sum > TASK_SIZE_5L)
+		return Expect::error(EINVAL, "host range not in user space");
+	const bool edge = sum >= TASK_SIZE_4L;
 	Expect e = expect_rest(m);
 	if (edge && !e.errs[0])
 		e.errs[0] = EINVAL;
@@ -303,9 +308,9 @@ Expect SlotModel::expect_rest(const kvm_userspace_memory_region &m) const
 	}
 	if (overlaps(m))
 		return Expect::error(EEXIST, "overlaps another slot");
-	/* Beyond the guest's physical address width KVM refuses (kvm_mmu_max_gfn()). */
-	if (m.guest_phys_addr + m.memory_size > (1ull << 36))
-		return Expect::either(EINVAL, "GPA beyond MAXPHYADDR");
+	/* Beyond the host's physical address width (kvm_mmu_max_gfn()), after the overlap. */
+	if (m.guest_phys_addr + m.memory_size > (1ull << phys_bits_))
+		return Expect::error(EINVAL, "slot ends above 2^MAXPHYADDR");
 	if (d_.kvm && m.memory_size > (1ull << 32))
 		return Expect::either(ENOMEM, "KVM's metadata for a huge slot");
 	return Expect::success(it == slots_.end() ? "create" : "move");

@@ -98,6 +98,7 @@ public:
 private:
 	const Device &d_;
 	unsigned address_spaces_;
+	unsigned phys_bits_ = 0;
 	std::map<uint32_t, kvm_userspace_memory_region> slots_;
 	bool overlaps(const kvm_userspace_memory_region &m) const;
 	Expect expect_rest(const kvm_userspace_memory_region &m) const;

@@ -189,17 +189,18 @@ void Validator::memory_region()
 
 void Validator::create_vcpu()
 {
+	/* Fixed numbers, the same on both devices: dbgkvm's limit is 8, KVM's 4096. */
 	const unsigned long lim = (unsigned long)d_.max_vcpu_id;
 	unsigned long id;
 	const char *what;
 	switch (r_.below(6)) {
 	case 0:
-		id = lim;
-		what = "id = KVM_CAP_MAX_VCPU_ID";
+		id = r_.pick({7ul, 8ul, 9ul});
+		what = "id around dbgkvm's KVM_CAP_MAX_VCPU_ID";
 		break;
 	case 1:
-		id = lim - 1;
-		what = "id = KVM_CAP_MAX_VCPU_ID - 1";
+		id = r_.pick({1023ul, 1024ul, 4095ul, 4096ul});
+		what = "id around KVM's KVM_CAP_MAX_VCPU_ID";
 		break;
 	case 2:
 		id = r_.pick({~0ul, 1ul << 32, 0x80000000ul, (unsigned long)r_.next()});
@@ -218,7 +219,7 @@ void Validator::create_vcpu()
 	else if (long(ids_.size()) >= d_.max_vcpus)
 		e = Expect::error(EINVAL, "KVM_CAP_MAX_VCPUS vCPUs exist");
 	const long ret = c_.io(vm_, KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU", id);
-	expect(tap::format("CREATE_VCPU %s", what), ret, errno, e);
+	expect(tap::format("CREATE_VCPU %lu (%s)", id, what), ret, errno, e);
 	if (ret >= 0) {
 		ids_.insert(id);
 		vcpus_.push_back(int(ret));
@@ -230,12 +231,13 @@ void Validator::create_vcpu()
 void Validator::vcpu_op()
 {
 	const int fd = vcpu_fd();
+	const unsigned op = unsigned(r_.below(10));
 	if (fd < 0) {
 		/* no vCPU: the calls below on fd -1 would only test the VFS (EBADF) */
 		c_.note("no vCPU yet");
 		return;
 	}
-	switch (r_.below(10)) {
+	switch (op) {
 	case 0:
 		regs_round_trip(c_, fd, gd_[fd], true);
 		rec("regs round trip", 0, 0);
