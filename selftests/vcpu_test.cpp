@@ -30,6 +30,7 @@
 using namespace kt;
 
 GUEST_DECLARE(guest_counter);
+GUEST_DECLARE(guest_cr8);
 
 static void check_segment(const char *name, const kvm_segment &want, const kvm_segment &got)
 {
@@ -124,6 +125,30 @@ TEST(sregs_apic_base_reserved_einval)
 		vcpu.set_sregs(s);
 		CHECK_EQ(ok, (uint64_t)vcpu.sregs().apic_base);
 	}
+}
+
+TEST(sregs_cr8_is_the_guests_tpr)
+{
+	/*
+	 * Without an in-kernel APIC, KVM_SET_SREGS' cr8 is the guest's CR8 (kvm_set_cr8; a value
+	 * above 15 is ignored) and KVM_GET_SREGS reports what the guest wrote to CR8. Found by
+	 * fuzz_test (compare, seed 0x18ede30c07f428ba): dbgkvm's SVM backend read 0 and dropped
+	 * what was set.
+	 */
+	Guest g(Mode::Long64, GUEST(guest_cr8));
+	kvm_sregs s = g.vcpu.sregs();
+	s.cr8 = 5;
+	g.vcpu.set_sregs(s);
+	CHECK_EQ((uint64_t)5, (uint64_t)g.vcpu.sregs().cr8);
+	s.cr8 = 0x1f;
+	g.vcpu.set_sregs(s);
+	CHECK_EQ((uint64_t)5, (uint64_t)g.vcpu.sregs().cr8);
+	/* KVM also takes CR8 from kvm_run->cr8 at every KVM_RUN (dbgkvm does not yet): a VMM
+	 * without in-kernel APIC keeps the two equal. */
+	g.vcpu.run()->cr8 = 5;
+	CHECK_EQ((uint64_t)5, g.vcpu.expect_out(PORT_REPORT, 4));
+	g.vcpu.expect_exit(KVM_EXIT_HLT);
+	CHECK_EQ((uint64_t)7, (uint64_t)g.vcpu.sregs().cr8);
 }
 
 TEST(regs_round_trip)
