@@ -519,11 +519,19 @@ private:
 				break;
 			}
 			break;
-		case 22: /* load DS/ES */
-			a_.mov_imm(EAX,
-				   a_.m16 ? r_.below(0x10000) : r_.pick({unsigned(SEL_DATA), 0u}));
+		case 22: { /* load DS/ES */
+			/*
+			 * A null DS/ES in protected mode makes the next access #GP; QEMU's TCG does
+			 * not check that, the access reaches MMIO, and KVM's emulator raises the
+			 * #GP where dbgkvm (trusting the hardware's segment checks) exits: not for
+			 * the differential test.
+			 */
+			const unsigned sel = o_.deterministic ? unsigned(SEL_DATA)
+							      : r_.pick({unsigned(SEL_DATA), 0u});
+			a_.mov_imm(EAX, a_.m16 ? r_.below(0x10000) : sel);
 			a_.bytes({0x8e, r_.coin() ? 0xd8u : 0xc0u});
 			break;
+		}
 		default: /* DR7 armed on this program's own code or data, then work */
 		{
 			const unsigned dr = unsigned(r_.below(4));

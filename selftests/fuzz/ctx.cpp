@@ -137,6 +137,10 @@ void run_iterations(unsigned test, const char *name, const Quota &q,
 		p.in_iteration = 0;
 		p.done++;
 	}
+	tap::diag("%s: %llu iterations, %llu ioctls, %llu guest instructions, %.1f s", name,
+		  (unsigned long long)p.done.load(),
+		  (unsigned long long)(stats().ioctls.load() - io0),
+		  (unsigned long long)(stats().guest_insns.load() - in0), (now_ns() - t0) / 1e9);
 }
 
 } // namespace fz

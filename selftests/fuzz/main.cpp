@@ -49,7 +49,7 @@ constexpr uint64_t MIN_GUEST_INSNS = 1000000;
 void guest_test(const char *name, kt::Mode m)
 {
 	Quota q;
-	q.iterations = 150;
+	q.iterations = 80;
 	q.guest_insns = 360000;
 	run_iterations(test_number(name), name, q, [&](Ctx &c, uint64_t) {
 		GuestOptions o;
@@ -82,7 +82,7 @@ TEST(ioctl_validation)
 {
 	Quota q;
 	q.iterations = 100;
-	q.ioctls = 45000;
+	q.ioctls = 35000;
 	run_iterations(test_number("ioctl_validation"), "ioctl_validation", q,
 		       [](Ctx &c, uint64_t) { validation_iteration(c, main_device(), nullptr); });
 }
@@ -91,7 +91,7 @@ TEST(racing_threads)
 {
 	Quota q;
 	q.iterations = 30;
-	q.ioctls = 30000;
+	q.ioctls = 45000;
 	run_iterations(test_number("racing_threads"), "racing_threads", q,
 		       [](Ctx &c, uint64_t) { race_iteration(c, main_device()); });
 }
@@ -114,8 +114,8 @@ TEST(guest_long64)
 TEST(guest_debug)
 {
 	Quota q;
-	q.iterations = 150;
-	q.guest_insns = 3000; /* single steps: one KVM_RUN each */
+	q.iterations = 60;
+	q.guest_insns = 2000; /* single steps: one KVM_RUN each */
 	run_iterations(test_number("guest_debug"), "guest_debug", q, [](Ctx &c, uint64_t) {
 		GuestOptions o;
 		o.mode = c.rng.pick({kt::Mode::Real, kt::Mode::Prot32, kt::Mode::Long64});
