@@ -21,7 +21,7 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
 .PHONY: help setup module module-all sparse unit fuzz-unit fuzz-unit-replay selftests bpf testbins vmtest bench \
-	demo check clean format
+	demo fuzz check clean format
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -36,6 +36,8 @@ help:
 	@echo "make vmtest VM=qemu-svm|bochs-vmx KERNEL=6.1|6.12|debug TARGET=dbgkvm|kvm [ONLY=a,b]"
 	@echo "make bench KERNEL=..       exit costs under -icount, dbgkvm beside Debian's KVM"
 	@echo "make demo                  boot QEMU, load dbgkvm, run a guest, show what happened"
+	@echo "make fuzz [KERNEL=6.12|debug] [TARGET=dbgkvm|kvm] [FUZZ_MINUTES=10] [FUZZ_SEED=S]"
+	@echo "                           fuzz_test in qemu-svm for FUZZ_MINUTES"
 	@echo "make check                 setup, unit tests, then every vmtest"
 
 setup:
@@ -103,6 +105,25 @@ demo: setup selftests
 	$(MAKE) module KERNEL=$(KERNEL)
 	bash scripts/vmtest.sh --vm qemu-svm --kernel $(KERNEL) --target dbgkvm --demo \
 		--module $(KOUT)/dbgkvm.ko --tests $(BUILD)/selftests/bin
+
+# The fuzzer (selftests/fuzz) in qemu-svm for FUZZ_MINUTES, seeded by FUZZ_SEED (else from
+# the clock; the run prints its seed). Prints the fuzzer's summary line and the machine's
+# kernel complaints; fails when a test, a complaint or the run failed. A failure prints the
+# seed, the iteration's sub-seed and the line that replays it alone.
+FUZZ_MINUTES ?= 10
+FUZZ_SEED ?=
+FUZZ_OUT := $(BUILD)/vmtest/fuzz-$(KERNEL)-$(TARGET)
+fuzz: testbins
+	@if [ "$(TARGET)" = dbgkvm ]; then $(MAKE) module KERNEL=$(KERNEL); fi
+	@mkdir -p $(BUILD)/vmtest; s=$$(( $(FUZZ_MINUTES) * 60 )); rc=0; \
+	bash scripts/vmtest.sh --vm qemu-svm --kernel $(KERNEL) --target $(TARGET) \
+		--module $(KOUT)/dbgkvm.ko --tests $(BUILD)/tests --only fuzz_test \
+		--out $(FUZZ_OUT) --test-timeout $$(( s + 600 )) \
+		--append "fuzz.seconds=$$s$(if $(FUZZ_SEED), fuzz.seed=$(FUZZ_SEED))" \
+		>$(FUZZ_OUT).log 2>&1 || rc=$$?; \
+	grep -E '^(fuzz_test: )?not ok|^fuzz_test: # fuzz:|^complaint: ' $(FUZZ_OUT).log | sed 's/^fuzz_test: //'; \
+	tail -n 1 $(FUZZ_OUT).log; echo "log: $(FUZZ_OUT).log, console: $(FUZZ_OUT)/serial.log"; \
+	exit $$rc
 
 check: setup
 	bash scripts/check.sh

@@ -30,6 +30,7 @@
 using namespace kt;
 
 GUEST_DECLARE(guest_out);
+GUEST_DECLARE(guest_mmio_straddle);
 GUEST_DECLARE(guest_in);
 GUEST_DECLARE(guest_mmio_write);
 GUEST_DECLARE(guest_mmio_read);
@@ -193,6 +194,28 @@ TEST(internal_error_unemulatable_mmio)
 	if (r->exit_reason != KVM_EXIT_INTERNAL_ERROR)
 		FAIL("expected KVM_EXIT_INTERNAL_ERROR, got %s", g.vcpu.describe_exit().c_str());
 	CHECK_EQ((uint32_t)KVM_INTERNAL_ERROR_EMULATION, r->internal.suberror);
+}
+
+TEST(mmio_read_crossing_out_of_memory)
+{
+	/*
+	 * A read whose first bytes are RAM and whose last bytes are past the end of slot 0.
+	 * KVM splits it: the RAM bytes in the kernel, one KVM_EXIT_MMIO for the 2 bytes at
+	 * the slot's end. dbgkvm does not split accesses: it refuses the instruction
+	 * (KVM_INTERNAL_ERROR_EMULATION), where it used to exit with 4 bytes at GUEST_MEM_SIZE
+	 * (found by fuzz_test's compare, seed 0x2).
+	 */
+	Guest g(Mode::Long64, GUEST(guest_mmio_straddle));
+	if (is_kvm()) {
+		g.vcpu.expect_mmio_read(GUEST_MEM_SIZE, 2, 0);
+		return;
+	}
+	g.vcpu.enter();
+	const kvm_run *r = g.vcpu.run();
+	if (r->exit_reason != KVM_EXIT_INTERNAL_ERROR)
+		FAIL("expected KVM_EXIT_INTERNAL_ERROR, got %s", g.vcpu.describe_exit().c_str());
+	CHECK_EQ((uint32_t)KVM_INTERNAL_ERROR_EMULATION, r->internal.suberror);
+	CHECK_EQ((uint64_t)GUEST_MEM_SIZE, (uint64_t)r->internal.data[0]);
 }
 
 TEST(immediate_exit)

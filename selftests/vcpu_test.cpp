@@ -30,6 +30,7 @@
 using namespace kt;
 
 GUEST_DECLARE(guest_counter);
+GUEST_DECLARE(guest_cr8);
 
 static void check_segment(const char *name, const kvm_segment &want, const kvm_segment &got)
 {
@@ -78,6 +79,76 @@ TEST(reset_state)
 	CHECK_EQ((uint64_t)0, (uint64_t)s.efer);
 	CHECK_EQ((uint16_t)0xffff, s.gdt.limit);
 	CHECK_EQ((uint16_t)0xffff, s.idt.limit);
+}
+
+TEST(reset_apic_base_bsp_is_vcpu0)
+{
+	/*
+	 * KVM: xAPIC enabled at 0xfee00000, IA32_APIC_BASE.BSP only on the vCPU whose id is
+	 * the VM's bsp_vcpu_id, 0 (kvm_vcpu_is_reset_bsp). Found by fuzz_test (seed 0x2,
+	 * compare): dbgkvm said BSP on every vCPU.
+	 */
+	Vm vm;
+	Vcpu v0(vm, 0), v1(vm, 1), v5(vm, 5);
+	CHECK_EQ((uint64_t)0xfee00900, (uint64_t)v0.sregs().apic_base);
+	CHECK_EQ((uint64_t)0xfee00800, (uint64_t)v1.sregs().apic_base);
+	CHECK_EQ((uint64_t)0xfee00800, (uint64_t)v5.sregs().apic_base);
+}
+
+TEST(sregs_apic_base_reserved_einval)
+{
+	/*
+	 * KVM_SET_SREGS takes the APIC base as kvm_set_apic_base() does: bits 0-7 and 9,
+	 * bits above MAXPHYADDR, and x2APIC enabled without the xAPIC enable bit are refused
+	 * before anything changes. Found by fuzz_test (seed 0x2, compare): dbgkvm took
+	 * 0x89b6fdb3b373deb5.
+	 */
+	Vm vm;
+	Vcpu vcpu(vm, 0);
+	kvm_sregs good = vcpu.sregs();
+	for (uint64_t bad : {0xfee00901ull, 0xfee00b00ull, 0xfee00900ull | 1ull << 63,
+			     0xfee00400ull, 0x89b6fdb3b373deb5ull}) {
+		kvm_sregs s = good;
+		s.apic_base = bad;
+		errno = 0;
+		int r = ioctl(vcpu.fd(), KVM_SET_SREGS, &s);
+		CHECK_MSG(r == -1 && errno == EINVAL,
+			  "apic_base 0x%llx: expected -1/EINVAL, got %d/%s",
+			  (unsigned long long)bad, r, tap::errno_name(errno).c_str());
+		check_sregs(good, vcpu.sregs());
+		CHECK_EQ((uint64_t)good.apic_base, (uint64_t)vcpu.sregs().apic_base);
+	}
+	/* Disabled, and moved: both fine. */
+	for (uint64_t ok : {0xfee00100ull, 0xfed00900ull}) {
+		kvm_sregs s = good;
+		s.apic_base = ok;
+		vcpu.set_sregs(s);
+		CHECK_EQ(ok, (uint64_t)vcpu.sregs().apic_base);
+	}
+}
+
+TEST(sregs_cr8_is_the_guests_tpr)
+{
+	/*
+	 * Without an in-kernel APIC, KVM_SET_SREGS' cr8 is the guest's CR8 (kvm_set_cr8; a value
+	 * above 15 is ignored) and KVM_GET_SREGS reports what the guest wrote to CR8. Found by
+	 * fuzz_test (compare, seed 0x18ede30c07f428ba): dbgkvm's SVM backend read 0 and dropped
+	 * what was set.
+	 */
+	Guest g(Mode::Long64, GUEST(guest_cr8));
+	kvm_sregs s = g.vcpu.sregs();
+	s.cr8 = 5;
+	g.vcpu.set_sregs(s);
+	CHECK_EQ((uint64_t)5, (uint64_t)g.vcpu.sregs().cr8);
+	s.cr8 = 0x1f;
+	g.vcpu.set_sregs(s);
+	CHECK_EQ((uint64_t)5, (uint64_t)g.vcpu.sregs().cr8);
+	/* KVM also takes CR8 from kvm_run->cr8 at every KVM_RUN (dbgkvm does not yet): a VMM
+	 * without in-kernel APIC keeps the two equal. */
+	g.vcpu.run()->cr8 = 5;
+	CHECK_EQ((uint64_t)5, g.vcpu.expect_out(PORT_REPORT, 4));
+	g.vcpu.expect_exit(KVM_EXIT_HLT);
+	CHECK_EQ((uint64_t)7, (uint64_t)g.vcpu.sregs().cr8);
 }
 
 TEST(regs_round_trip)

@@ -13,6 +13,8 @@
  *  - an existing slot: a new userspace_addr or size -> EINVAL (resizing is
  *    delete + create), a new guest_phys_addr is a move, same values -> 0;
  *  - a created or moved slot overlapping another slot's GPAs -> EEXIST;
+ *  - a created or moved slot ending above the host's MAXPHYADDR -> EINVAL
+ *    (kvm_arch_prepare_memory_region, kvm_mmu_max_gfn);
  *  - the ioctl argument unreadable -> EFAULT.
  * KVM_CREATE_VCPU (kvm_vm_ioctl_create_vcpu): id >= KVM_CAP_MAX_VCPU_ID ->
  * EINVAL; more than KVM_CAP_MAX_VCPUS vCPUs -> EINVAL; an id in use -> EEXIST.
@@ -23,6 +25,8 @@
 #include "sys.h"
 #include "tap.h"
 
+#include <cstdio>
+#include <cstring>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -150,6 +154,56 @@ TEST(bad_ranges_einval)
 	/* Host range not in user space (access_ok). */
 	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0x1000, (uint64_t)kernel_ptr());
 	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0x1000, 0x8000000000000000ull);
+}
+
+/* The host's physical address width: /proc/cpuinfo's "address sizes : N bits physical". */
+static unsigned host_phys_bits()
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	CHECK_MSG(f, "/proc/cpuinfo: %s", strerror(errno));
+	char line[256];
+	unsigned bits = 0;
+	while (!bits && fgets(line, sizeof(line), f))
+		if (sscanf(line, "address sizes : %u bits physical", &bits) != 1)
+			bits = 0;
+	fclose(f);
+	CHECK_MSG(bits >= 32 && bits <= 52, "no address sizes line in /proc/cpuinfo");
+	return bits;
+}
+
+TEST(slot_beyond_maxphyaddr_einval)
+{
+	/*
+	 * Found by fuzz_test (seed 0x2, compare): dbgkvm accepted a slot at GPA 2^63, which
+	 * nested paging cannot map; KVM refuses a slot that ends above 2^MAXPHYADDR.
+	 */
+	Vm vm;
+	uint64_t hva = (uint64_t)alloc_host_mem(0x2000);
+	const uint64_t top = 1ull << host_phys_bits();
+	CHECK_REGION(EINVAL, vm, 1, top - 0x1000, 0x2000, hva);
+	CHECK_REGION(EINVAL, vm, 1, top, 0x1000, hva);
+	CHECK_REGION(EINVAL, vm, 1, 1ull << 63, 0x1000, hva);
+	/* Ending exactly at 2^MAXPHYADDR is fine; moving it beyond is not. */
+	CHECK_REGION(0, vm, 1, top - 0x2000, 0x2000, hva);
+	CHECK_REGION(EINVAL, vm, 1, top - 0x1000, 0x2000, hva);
+	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0x2000, hva);
+}
+
+TEST(delete_with_kernel_address_einval)
+{
+	/*
+	 * KVM checks access_ok() of userspace_addr for every call, a deletion (size 0) too.
+	 * Found by fuzz_test (seed 0x2, compare): dbgkvm deleted the slot.
+	 */
+	Vm vm;
+	uint64_t hva = (uint64_t)alloc_host_mem(0x1000);
+	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0x1000, hva);
+	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0, (uint64_t)kernel_ptr());
+	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0, 0x8000000000000000ull);
+	/* Still there: adding it again is a no-op, deleting it works. */
+	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0x1000, hva);
+	CHECK_REGION(0, vm, 1, SLOT1_GPA, 0, 0);
+	CHECK_REGION(EINVAL, vm, 1, SLOT1_GPA, 0, 0);
 }
 
 TEST(bad_argument_pointer_efault)

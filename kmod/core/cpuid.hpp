@@ -14,4 +14,8 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 // not write. Either way the caller injects #GP.
 [[nodiscard]] MsrResult common_get_msr(u32 index, u64 *val, u64 apic_base);
 [[nodiscard]] MsrResult common_set_msr(u32 index, u64 val, u64 *apic_base);
+// IA32_APIC_BASE as KVM's kvm_set_apic_base() takes it, from KVM_SET_SREGS or the guest:
+// no reserved bit (0-7, 9, those above the guest's MAXPHYADDR, and 10 unless the guest's
+// CPUID has x2APIC) and not x2APIC enabled without the xAPIC enable bit.
+[[nodiscard]] bool apic_base_valid(u64 val);
 } // namespace dbgkvm

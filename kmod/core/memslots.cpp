@@ -20,7 +20,7 @@ Errno MemSlots::classify(const SlotRequest &req, bool uaddr_ok, SlotChange *chan
 		return -DK_EINVAL;
 	if (req.gpa + req.size < req.gpa || req.size / PAGE_SIZE > MAX_SLOT_PAGES)
 		return -DK_EINVAL;
-	if (req.size && !uaddr_ok)
+	if (!uaddr_ok)
 		return -DK_EINVAL;
 
 	const MemSlot *old = nullptr;
@@ -46,6 +46,10 @@ Errno MemSlots::classify(const SlotRequest &req, bool uaddr_ok, SlotChange *chan
 	}
 	if (overlaps(req.slot, req.gpa, npages))
 		return -DK_EEXIST;
+	// KVM's kvm_arch_prepare_memory_region(), after the overlap check: a created or moved
+	// slot must end within the host's MAXPHYADDR (kvm_mmu_max_gfn()), else -EINVAL.
+	if (req.gpa + req.size > max_gpa_)
+		return -DK_EINVAL;
 	return 0;
 }
 

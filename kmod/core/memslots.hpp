@@ -45,7 +45,11 @@ public:
 	// big, deleting a slot that does not exist, changing the size, address or flags of an
 	// existing slot; -EEXIST when a new or moved slot overlaps another.
 	// uaddr_ok: whether [uaddr, uaddr+size) is a valid user range (access_ok).
+	// -EINVAL too when a new or moved slot ends above max_gpa (set_max_gpa).
 	Errno classify(const SlotRequest &req, bool uaddr_ok, SlotChange *change) const;
+	// The end of guest-physical memory a slot may reach: 2^MAXPHYADDR of the host, as
+	// KVM's kvm_mmu_max_gfn() (nested paging cannot map beyond it). Default 2^52.
+	void set_max_gpa(u64 max) { max_gpa_ = max; }
 
 	MemSlot *find_id(u32 id);
 	MemSlot *find_gpa(u64 gpa);
@@ -57,6 +61,7 @@ public:
 private:
 	bool overlaps(u32 except_id, u64 gpa, u64 npages) const;
 	MemSlot slots_[MAX_MEMSLOTS] = {};
+	u64 max_gpa_ = u64{1} << 52;
 };
 
 } // namespace dbgkvm

@@ -15,6 +15,9 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 	if (!v)
 		return -DK_ENOMEM;
 	v->ibpb_token_ = dk_new_vcpu_token();
+	// xAPIC enabled at 0xfee00000; the BSP flag only on vCPU 0, KVM's bsp_vcpu_id
+	// (kvm_vcpu_is_reset_bsp). Found by fuzz_test's compare (seed 0x2): every vCPU said BSP.
+	v->apic_base_ = 0xfee00800 | (id == 0 ? 0x100 : 0);
 	u64 pa;
 	v->run_ = static_cast<kvm_run *>(dk_alloc_pages(0, &pa));
 	v->pio_page_ = dk_alloc_pages(0, &pa);

@@ -54,6 +54,7 @@ private:
 	int handle_io(const ArchExit &e);
 	int handle_npt_fault(const ArchExit &e);
 	int handle_mmio(u64 gpa, bool rf_after_fault);
+	bool crosses_page(const emulate::Insn &insn, unsigned size);
 	int handle_cpuid(const ArchExit &e);
 	int handle_msr(const ArchExit &e, bool write);
 	bool next_rip(const ArchExit &e, u64 *out);
@@ -116,7 +117,7 @@ private:
 	u64 pending_next_rip_ = 0;
 	emulate::Insn mmio_insn_ = {}; // Mmio: the instruction to complete
 	emulate::WalkMemo code_walk_;  // the last walk of RIP's page (fetch_insn)
-	u64 apic_base_ = 0xfee00900;   // BSP, xAPIC enabled: what KVM reports after reset
+	u64 apic_base_ = 0;	       // set by create(): what KVM reports after reset
 	int loaded_cpu_ = -1;
 	u64 ibpb_token_ = 0; // unique: which vCPU a CPU ran last (dk_ibpb_on_vcpu_switch)
 	u64 tsc_aux_ = 0;    // the guest's IA32_TSC_AUX (no WRMSR to it yet: always 0)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // vCPU ioctls other than KVM_RUN: register state, validated as KVM validates it.
+#include "core/cpuid.hpp"
 #include "core/cr_rules.hpp"
 #include "core/msr_rules.hpp"
 #include "core/vcpu.hpp"
@@ -76,7 +77,8 @@ Errno Vcpu::set_sregs(unsigned long arg)
 	kvm_sregs s;
 	if (dk_copy_from_user(&s, arg, sizeof(s)))
 		return -DK_EFAULT;
-	if (!sregs_valid(s))
+	// KVM's __set_sregs_common(): then kvm_set_apic_base(), -EINVAL before any change.
+	if (!sregs_valid(s) || !apic_base_valid(s.apic_base))
 		return -DK_EINVAL;
 	arch_->set_sregs(s);
 	apic_base_ = s.apic_base;

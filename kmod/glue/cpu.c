@@ -232,3 +232,8 @@ void dk_glue_exit(void)
 	unregister_reboot_notifier(&dk_reboot_nb);
 	dk_mitigations_exit();
 }
+
+unsigned int dk_host_phys_bits(void)
+{
+	return boot_cpu_data.x86_phys_bits;
+}

@@ -134,6 +134,9 @@ DK_EXTERN_C void dk_guest_timing_exit_irq_on(void) DK_NOEXCEPT; /* irqs off -> o
 DK_EXTERN_VAR bool dk_host_split_lock_detect;
 DK_EXTERN_C bool dk_handle_guest_split_lock(dk_u64 rip) DK_NOEXCEPT; /* true: resume */
 
+/* ---- the host CPU's physical address width, MAXPHYADDR (glue/cpu.c) ---- */
+DK_EXTERN_C unsigned int dk_host_phys_bits(void) DK_NOEXCEPT;
+
 /* ---- a machine check taken in a guest, to the host's handler (glue/cpu.c) ---- */
 DK_EXTERN_C void dk_machine_check(void) DK_NOEXCEPT;
 

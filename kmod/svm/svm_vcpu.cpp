@@ -204,7 +204,9 @@ void SvmVcpu::get_sregs(kvm_sregs &k)
 	k.cr2 = s.cr2;
 	k.cr3 = s.cr3;
 	k.cr4 = s.cr4;
-	k.cr8 = 0;
+	// The guest's MOV to CR8 goes to V_TPR (V_INTR_MASKING, not intercepted). It read 0
+	// whatever the guest or KVM_SET_SREGS had set (found by fuzz_test's compare).
+	k.cr8 = vmcb_->control.int_ctl & V_TPR_MASK;
 	k.efer = s.efer & ~EFER_SVME;
 }
 
@@ -231,6 +233,9 @@ void SvmVcpu::set_sregs(const kvm_sregs &k)
 	s.cr3 = k.cr3;
 	s.cr4 = k.cr4;
 	s.efer = k.efer | EFER_SVME; // SVME must be set in the guest's EFER (APM 15.5.1)
+	// KVM's kvm_set_cr8(): a value with bits above 3 is ignored, the TPR stays.
+	if (!(k.cr8 & ~u64{V_TPR_MASK}))
+		vmcb_->control.int_ctl = (vmcb_->control.int_ctl & ~V_TPR_MASK) | u32(k.cr8);
 }
 
 void SvmVcpu::insn_context(InsnContext &c)

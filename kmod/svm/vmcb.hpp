@@ -145,6 +145,7 @@ enum Misc2 : u32 {
 inline constexpr u32 DR_INTERCEPT_ALL = 0x00ff00ff;
 inline constexpr u32 CR4_WRITE_INTERCEPT = 1u << (16 + 4);
 inline constexpr u32 V_INTR_MASKING = 1u << 24; // int_ctl: the host's RFLAGS.IF masks INTR
+inline constexpr u32 V_TPR_MASK = 0xf;		// int_ctl: the guest's CR8 (APM 15.21.1)
 inline constexpr u64 NP_ENABLE = 1;
 inline constexpr u8 TLB_CONTROL_DO_NOTHING = 0;
 inline constexpr u8 TLB_CONTROL_FLUSH_ALL = 1;

@@ -294,7 +294,8 @@ void VmxVcpu::set_sregs(const kvm_sregs &k)
 	vmwrite(CR4_READ_SHADOW, k.cr4);
 	vmwrite(GUEST_CR3, k.cr3);
 	cr2_ = k.cr2;
-	cr8_ = k.cr8 & 0xf;
+	if (!(k.cr8 & ~u64{0xf})) // KVM's kvm_set_cr8(): bits above 3: ignored, the TPR stays
+		cr8_ = k.cr8;
 	set_efer(k.efer);
 	flushed_cpu_ = -1; // new paging state: no stale guest translations (VPID-tagged)
 }

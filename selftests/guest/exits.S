@@ -132,4 +132,11 @@ GUEST_BEGIN(guest_spin)
 	jmp	1b
 GUEST_END(guest_spin)
 
+/* A 4-byte read of the last 2 bytes of slot 0 and the 2 after it (nothing there). */
+GUEST_BEGIN(guest_mmio_straddle)
+	movl	$0x5a5a5a5a, %ebx
+	mov	GUEST_MEM_SIZE - 2, %ebx
+	hlt
+GUEST_END(guest_mmio_straddle)
+
 	.section .note.GNU-stack, "", @progbits

@@ -12,4 +12,13 @@ GUEST_BEGIN(guest_counter)
 	jmp	1b
 GUEST_END(guest_counter)
 
+/* Reports CR8 (as set through KVM_SET_SREGS), writes 7 to it, halts. */
+GUEST_BEGIN(guest_cr8)
+	mov	%cr8, %rax
+	out	%eax, $PORT_REPORT
+	mov	$7, %eax
+	mov	%rax, %cr8
+	hlt
+GUEST_END(guest_cr8)
+
 	.section .note.GNU-stack, "", @progbits

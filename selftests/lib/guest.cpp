@@ -48,21 +48,31 @@ static const uint64_t gdt[GDT_ENTRIES] = {
     0x00009b000000ffffull, /* SEL_CODE16: G=0 D=0 limit 0xffff type=0xB */
 };
 
+void write_gdt(uint8_t *mem)
+{
+	memcpy(mem + GDT_GPA, gdt, sizeof(gdt));
+}
+
 void write_gdt(Vm &vm)
 {
-	vm.write(GDT_GPA, gdt, sizeof(gdt));
+	write_gdt(vm.hva(0, GUEST_MEM_SIZE));
 }
 
 void write_identity_map(Vm &vm)
 {
-	auto *pml4 = reinterpret_cast<uint64_t *>(vm.hva(PML4_GPA, 4096));
-	auto *pdpt = reinterpret_cast<uint64_t *>(vm.hva(PDPT_GPA, 4096));
+	write_identity_map(vm.hva(0, GUEST_MEM_SIZE));
+}
+
+void write_identity_map(uint8_t *mem)
+{
+	auto *pml4 = reinterpret_cast<uint64_t *>(mem + PML4_GPA);
+	auto *pdpt = reinterpret_cast<uint64_t *>(mem + PDPT_GPA);
 	memset(pml4, 0, 4096);
 	memset(pdpt, 0, 4096);
 	pml4[0] = PDPT_GPA | PTE_P | PTE_RW;
 	for (uint64_t i = 0; i < PD_COUNT; i++) {
 		uint64_t pd_gpa = PD_GPA + i * 4096;
-		auto *pd = reinterpret_cast<uint64_t *>(vm.hva(pd_gpa, 4096));
+		auto *pd = reinterpret_cast<uint64_t *>(mem + pd_gpa);
 		pdpt[i] = pd_gpa | PTE_P | PTE_RW;
 		for (uint64_t j = 0; j < 512; j++)
 			pd[j] = ((i << 30) + (j << 21)) | PTE_P | PTE_RW | PTE_PS;

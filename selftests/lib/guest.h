@@ -35,6 +35,9 @@ const char *mode_name(Mode m);
 void build_memory(Vm &vm, Mode m);
 void write_gdt(Vm &vm);
 void write_identity_map(Vm &vm);
+/* The same into a host buffer that is guest memory from GPA 0 (GUEST_MEM_SIZE bytes). */
+void write_gdt(uint8_t *mem);
+void write_identity_map(uint8_t *mem);
 
 /* Segment registers and control registers for the mode, on top of `s`. */
 void sregs_for_mode(kvm_sregs &s, Mode m);

@@ -66,8 +66,14 @@ const Case kCases[] = {
      true,
      -DK_EINVAL,
      SlotChange::None},
-    {"delete_existing", {0, 0, 0, 0, 0}, false, 0, SlotChange::Delete},
-    {"delete_missing", {5, 0, 0, 0, 0}, false, -DK_EINVAL, SlotChange::None},
+    {"delete_existing", {0, 0, 0, 0, 0}, true, 0, SlotChange::Delete},
+    // KVM checks access_ok() of a deletion's address too
+    {"delete_kernel_uaddr",
+     {0, 0, 0, 0, 0xffff888000000000ULL},
+     false,
+     -DK_EINVAL,
+     SlotChange::None},
+    {"delete_missing", {5, 0, 0, 0, 0}, true, -DK_EINVAL, SlotChange::None},
     {"same_again_is_noop", {0, 0, 0x100000, 0x10000, kUaddr}, true, 0, SlotChange::None},
     {"move", {0, 0, 0x400000, 0x10000, kUaddr}, true, 0, SlotChange::Move},
     {"move_onto_itself_partly", {0, 0, 0x108000, 0x10000, kUaddr}, true, 0, SlotChange::Move},
@@ -104,6 +110,29 @@ TEST(MemSlots, MoveOverlappingAnotherSlotIsEexist)
 	SlotChange change;
 	EXPECT_EQ(t.classify({1, 0, 0x10f000, 0x1000, kUaddr + 0x100000}, true, &change),
 		  -DK_EEXIST);
+}
+
+// KVM's kvm_mmu_max_gfn(): a created or moved slot ends within the host's MAXPHYADDR;
+// an overlap is still -EEXIST (checked first, as in KVM).
+TEST(MemSlots, SlotEndsWithinMaxGpa)
+{
+	MemSlots t = with_slot0();
+	t.set_max_gpa(u64{1} << 40);
+	SlotChange change;
+	EXPECT_EQ(
+	    t.classify({1, 0, (u64{1} << 40) - 0x2000, 0x2000, kUaddr + 0x100000}, true, &change),
+	    0);
+	EXPECT_EQ(change, SlotChange::Create);
+	EXPECT_EQ(
+	    t.classify({1, 0, (u64{1} << 40) - 0x1000, 0x2000, kUaddr + 0x100000}, true, &change),
+	    -DK_EINVAL);
+	EXPECT_EQ(t.classify({1, 0, u64{1} << 63, 0x1000, kUaddr + 0x100000}, true, &change),
+		  -DK_EINVAL);
+	EXPECT_EQ(t.classify({0, 0, u64{1} << 40, 0x10000, kUaddr}, true, &change), -DK_EINVAL);
+	EXPECT_EQ(t.classify({1, 0, 0x10f000, 0x1000, kUaddr + 0x100000}, true, &change),
+		  -DK_EEXIST);
+	MemSlots d; // default: 2^52, the architectural limit
+	EXPECT_EQ(d.classify({1, 0, u64{1} << 52, 0x1000, kUaddr}, true, &change), -DK_EINVAL);
 }
 
 TEST(MemSlots, FindByGpaCoversExactlyTheSlot)
