@@ -152,7 +152,7 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 	emulate::MemAccess acc = emulate::mem_access(insn);
 	if (!acc.valid)
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
-	if (crosses_page(insn, acc.size))
+	if (crosses_page(insn, acc.size, gpa))
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, gpa, linear);
 
 	run_->exit_reason = KVM_EXIT_MMIO;
@@ -173,27 +173,37 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 	return 0;
 }
 
-// Whether the memory operand of `insn` (an MMIO access of `size` bytes) crosses a page
-// boundary. KVM splits such an access into fragments (the RAM part done in the kernel, one
-// KVM_EXIT_MMIO per MMIO fragment, each with its own GPA and length); the MOV subset here
-// does not, and would hand user space bytes under the wrong GPA and length (a 4-byte read at
-// the last 2 bytes of RAM exited as 4 bytes at the next page; found by fuzz_test's compare,
-// seed 0x2): such an access is refused as an emulation failure instead.
-bool Vcpu::crosses_page(const emulate::Insn &insn, unsigned size)
+// Whether the memory operand of `insn` (an MMIO access of `size` bytes at the exit's `gpa`)
+// crosses a page boundary. KVM splits such an access into fragments (the RAM part done in
+// the kernel, one KVM_EXIT_MMIO per MMIO fragment, each with its own GPA and length); the
+// MOV subset here does not, and would hand user space bytes under the wrong GPA and length
+// (a 4-byte read at the last 2 bytes of RAM exited as 4 bytes at the next page; found by
+// fuzz_test's compare, seed 0x2): such an access is refused as an emulation failure instead.
+//
+// The exit's GPA is the access's first byte, unless the access began on the page before
+// and faulted where it entered this one, at offset 0 (paging keeps the low 12 bits of an
+// address, so the linear address tells). Only that case computes the linear address, and
+// only a segment whose base can be non-zero costs a get_sregs: an MMIO exit in long mode
+// through DS/ES/SS stays as cheap as before (make bench, mmio_roundtrip).
+bool Vcpu::crosses_page(const emulate::Insn &insn, unsigned size, u64 gpa)
 {
+	const u64 off = gpa & (PAGE_SIZE - 1);
+	if (off)
+		return off + size > PAGE_SIZE;
 	u64 gpr[16];
 	load_gprs(gpr);
-	const u64 ea = emulate::effective_address(insn, gpr, reg(RIP));
-	kvm_sregs s;
-	arch_->get_sregs(s);
-	const kvm_segment *segs[] = {&s.es, &s.cs, &s.ss, &s.ds, &s.fs, &s.gs};
+	u64 la = emulate::effective_address(insn, gpr, reg(RIP));
 	const emulate::Seg seg = emulate::effective_segment(insn);
-	u64 la = ea;
-	if (insn.mode != emulate::CpuMode::Long64)
-		la = (segs[unsigned(seg)]->base + ea) & 0xffffffff;
-	else if (seg == emulate::Seg::Fs || seg == emulate::Seg::Gs)
+	const bool long64 = insn.mode == emulate::CpuMode::Long64;
+	if (!long64 || seg == emulate::Seg::Fs || seg == emulate::Seg::Gs) {
+		kvm_sregs s;
+		arch_->get_sregs(s);
+		const kvm_segment *segs[] = {&s.es, &s.cs, &s.ss, &s.ds, &s.fs, &s.gs};
 		la += segs[unsigned(seg)]->base;
-	return (la & (PAGE_SIZE - 1)) + size > PAGE_SIZE;
+		if (!long64)
+			la &= 0xffffffff;
+	}
+	return (la & (PAGE_SIZE - 1)) != 0;
 }
 
 int Vcpu::handle_npt_fault(const ArchExit &e)

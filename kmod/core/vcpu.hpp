@@ -54,7 +54,7 @@ private:
 	int handle_io(const ArchExit &e);
 	int handle_npt_fault(const ArchExit &e);
 	int handle_mmio(u64 gpa, bool rf_after_fault);
-	bool crosses_page(const emulate::Insn &insn, unsigned size);
+	bool crosses_page(const emulate::Insn &insn, unsigned size, u64 gpa);
 	int handle_cpuid(const ArchExit &e);
 	int handle_msr(const ArchExit &e, bool write);
 	bool next_rip(const ArchExit &e, u64 *out);
