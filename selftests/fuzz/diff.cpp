@@ -55,11 +55,6 @@ const Allowed ALLOWED[] = {
      * CPUID lists, kvmclock, TSC frequency, address translation). */
     {"KVM_GET_", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},
     {"KVM_TRANSLATE", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},
-    /* memslots.cpp: no dirty logging, no read-only slots (not advertised). */
-    {"SET_USER_MEMORY_REGION slot 0x0 flags 0x1", "-1/EINVAL", "ok", "no KVM_MEM_LOG_DIRTY_PAGES"},
-    {"SET_USER_MEMORY_REGION slot 0x0 flags 0x2", "-1/EINVAL", "ok", "no KVM_MEM_READONLY"},
-    {"SET_USER_MEMORY_REGION slot 0x0 flags 0x3", "-1/EINVAL", "ok",
-     "no KVM_MEM_LOG_DIRTY_PAGES, no KVM_MEM_READONLY"},
     /* mmap: KVM maps lazily and its fault handler SIGBUSes pages it lacks; dbgkvm inserts
      * its two pages at mmap time and refuses a range beyond them. KVM's third page is the
      * coalesced-MMIO ring, which dbgkvm does not have. */
