@@ -100,7 +100,8 @@ TEST_SLOW(guest_time_is_charged_to_the_guest, 240)
 	// tick-based accounting, every host interrupt and exit slowed by KASAN and lockdep)
 	// KVM itself gets 48% to 54% there, so the bar is a third: a hypervisor that forgets
 	// PF_VCPU gets none.
-	struct utsname u{};
+	struct utsname u {
+	};
 	uname(&u);
 	const bool debug_kernel = strstr(u.release, "-dbgkvm-debug") != nullptr;
 	const unsigned long long parts = debug_kernel ? 3 : 2;

@@ -63,6 +63,21 @@ private:
 			  d_.path.c_str(), e.describe().c_str(),
 			  result_str(ret, err, true).c_str());
 	}
+	/* An ioctl KVM has and dbgkvm lacks, if the draw is one for `fd_kind` (0 system, 1 VM,
+	 * 2 vCPU): ENOTTY from dbgkvm; KVM's answer is recorded for the differential test. */
+	void unimplemented_on(int fd, int fd_kind)
+	{
+		const Unimplemented &u = unimplemented_ioctl(r_);
+		if (u.fd_kind != fd_kind)
+			return;
+		std::vector<uint8_t> buf(u.size + 64, 0);
+		const long ret = c_.io(fd, u.req, buf.data(), u.name);
+		if (!d_.kvm)
+			expect(u.name, ret, errno,
+			       Expect::error(ENOTTY, "not implemented by dbgkvm"));
+		else
+			rec(u.name, ret, errno);
+	}
 	/* A live vCPU fd; draws the same random number whether there is one or not. */
 	int vcpu_fd()
 	{
@@ -154,16 +169,7 @@ void Validator::system_ops()
 			break;
 		}
 		default: {
-			const Unimplemented &u = unimplemented_ioctl(r_);
-			if (u.fd_kind != 0)
-				break;
-			std::vector<uint8_t> buf(u.size + 64, 0);
-			const long ret = c_.io(dev_, u.req, buf.data(), u.name);
-			if (!d_.kvm)
-				expect(u.name, ret, errno,
-				       Expect::error(ENOTTY, "not implemented by dbgkvm"));
-			else
-				rec(u.name, ret, errno);
+			unimplemented_on(dev_, 0);
 			break;
 		}
 		}
@@ -309,16 +315,7 @@ void Validator::vcpu_op()
 		break;
 	}
 	case 6: {
-		const Unimplemented &u = unimplemented_ioctl(r_);
-		if (u.fd_kind != 2)
-			break;
-		std::vector<uint8_t> buf(u.size + 64, 0);
-		const long ret = c_.io(fd, u.req, buf.data(), u.name);
-		if (!d_.kvm)
-			expect(u.name, ret, errno,
-			       Expect::error(ENOTTY, "not implemented by dbgkvm"));
-		else
-			rec(u.name, ret, errno);
+		unimplemented_on(fd, 2);
 		break;
 	}
 	case 7: { /* system and VM ioctls on a vCPU fd */
@@ -464,16 +461,7 @@ void Validator::vm_op()
 		break;
 	}
 	default: {
-		const Unimplemented &u = unimplemented_ioctl(r_);
-		if (u.fd_kind != 1)
-			break;
-		std::vector<uint8_t> buf(u.size + 64, 0);
-		const long ret = c_.io(vm_, u.req, buf.data(), u.name);
-		if (!d_.kvm)
-			expect(u.name, ret, errno,
-			       Expect::error(ENOTTY, "not implemented by dbgkvm"));
-		else
-			rec(u.name, ret, errno);
+		unimplemented_on(vm_, 1);
 		break;
 	}
 	}
