@@ -8,7 +8,8 @@
 #include <asm/apic.h>
 #include <asm/desc.h>
 /* load_gs_index(): <asm/gsseg.h> since 6.2; before, reached through <asm/processor.h>. */
-#if __has_include(<asm/gsseg.h>)
+#include <linux/version.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #include <asm/gsseg.h>
 #endif
 #include <asm/msr.h>
