@@ -48,8 +48,10 @@ Errno MemSlots::classify(const SlotRequest &req, bool uaddr_ok, SlotChange *chan
 		return -DK_EEXIST;
 	// KVM's kvm_arch_prepare_memory_region(), after the overlap check: a created or moved
 	// slot must end within the host's MAXPHYADDR (kvm_mmu_max_gfn()), else -EINVAL.
-	if (req.gpa + req.size > max_gpa_)
+	if (req.gpa + req.size > max_gpa_) {
+		*change = SlotChange::None; // -EINVAL changes nothing, as every other -EINVAL
 		return -DK_EINVAL;
+	}
 	return 0;
 }
 

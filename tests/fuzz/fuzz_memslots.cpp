@@ -100,8 +100,8 @@ struct Harness {
 	// KVM_SET_USER_MEMORY_REGION, as core/vm.cpp does it.
 	void request(const SlotRequest &req, bool force_bad_uaddr)
 	{
-		const bool uaddr_ok =
-		    req.size && !force_bad_uaddr && access_ok(req.uaddr, req.size);
+		// As core/vm.cpp: access_ok() whatever the size (a deletion's address too).
+		const bool uaddr_ok = !force_bad_uaddr && access_ok(req.uaddr, req.size);
 		SlotChange change = SlotChange::Move, want_change = SlotChange::Move;
 		const long r = real.classify(req, uaddr_ok, &change);
 		const long want = model.classify(req, uaddr_ok, &want_change);

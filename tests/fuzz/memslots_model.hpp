@@ -30,6 +30,7 @@ struct ModelSlot {
 class SlotModel
 {
 public:
+	static constexpr uint64_t MAX_GPA = uint64_t{1} << 52;
 	// The errno and the change a request makes; the change is applied by apply().
 	long classify(const SlotRequest &req, bool uaddr_ok, SlotChange *change) const
 	{
@@ -46,7 +47,8 @@ public:
 			return -DK_EINVAL;
 		if ((req.size >> 12) > MAX_SLOT_PAGES)
 			return -DK_EINVAL;
-		if (req.size != 0 && !uaddr_ok)
+		// KVM checks access_ok() of userspace_addr for every request, a deletion too.
+		if (!uaddr_ok)
 			return -DK_EINVAL;
 
 		const auto old = slots_.find(id);
@@ -73,6 +75,12 @@ public:
 			// [gpa, gpa + size) and [s.gpa, s.end()) intersect
 			if (req.gpa < s.end() && s.gpa < req.gpa + req.size)
 				return -DK_EEXIST;
+		}
+		// After the overlap check, as KVM's kvm_arch_prepare_memory_region(): a created or
+		// moved slot ends within the host's MAXPHYADDR (MemSlots' default: 2^52).
+		if (req.gpa + req.size > MAX_GPA) {
+			*change = SlotChange::None;
+			return -DK_EINVAL;
 		}
 		return 0;
 	}
