@@ -52,8 +52,10 @@ void regs_round_trip(Ctx &c, int vcpu_fd, uint32_t guest_debug, bool mutate);
 void sregs_round_trip(Ctx &c, int vcpu_fd);
 /* Under QEMU (qemu_tcg_bug()): the guest's DR0-3 start on the data page. */
 void safe_initial_debugregs(Ctx &c, int vcpu_fd);
-/* KVM_SET_DEBUGREGS, valid or not; a valid one reads back through KVM_GET_DEBUGREGS. */
-void debugregs_round_trip(Ctx &c, int vcpu_fd, uint64_t code_len, bool real_mode = false);
+/* KVM_SET_DEBUGREGS, valid or not; a valid one reads back through KVM_GET_DEBUGREGS (DR6's
+ * status bits excepted once the vCPU `ran`). */
+void debugregs_round_trip(Ctx &c, int vcpu_fd, uint64_t code_len, bool real_mode = false,
+			  bool ran = false);
 
 } // namespace fz
 
