@@ -172,17 +172,18 @@ std::string sregs_diff(const kvm_sregs &a, const kvm_sregs &b)
 	return s;
 }
 
+bool qemu_left_long_mode(const kvm_sregs &s)
+{
+	return qemu_tcg_bug() && s.cs.l && !(s.efer & (1ull << 10));
+}
+
 void sregs_round_trip(Ctx &c, int vcpu_fd)
 {
 	kvm_sregs a, b;
 	CHECK_MSG(c.io(vcpu_fd, KVM_GET_SREGS, &a, "KVM_GET_SREGS") == 0, "KVM_GET_SREGS: %s",
 		  err_name(errno).c_str());
 	const long r = c.io(vcpu_fd, KVM_SET_SREGS, &a, "KVM_SET_SREGS", a.cr0);
-	/*
-	 * QEMU's TCG lets a 64-bit guest clear CR0.PG (the hardware raises #GP): it leaves long
-	 * mode with CS.L still set, a state kvm_is_valid_sregs() refuses. Not the hypervisor's.
-	 */
-	if (r != 0 && qemu_tcg_bug() && a.cs.l && !(a.efer & (1ull << 10))) {
+	if (r != 0 && qemu_left_long_mode(a)) {
 		c.note("QEMU TCG: CS.L without EFER.LMA after the guest cleared CR0.PG", a.cr0,
 		       a.efer);
 		return;
