@@ -252,6 +252,17 @@ void racer(Shared &s, uint64_t seed)
 			timer.disarm();
 			RACE_CHECK(s, c, ret, err, "KVM_RUN from a second thread", EINTR, EBADF,
 				   EFAULT);
+			/* its exit, through a mapping of our own (the FAIL_ENTRY flag) */
+			if (ret == 0 && fd >= 0) {
+				void *p = mmap(nullptr, size_t(s.d.run_size), PROT_READ, MAP_SHARED,
+					       fd, 0);
+				if (p != MAP_FAILED) {
+					if (static_cast<kvm_run *>(p)->exit_reason ==
+					    KVM_EXIT_FAIL_ENTRY)
+						s.failed_entry[which] = true;
+					munmap(p, size_t(s.d.run_size));
+				}
+			}
 			break;
 		}
 		case 7: {
@@ -376,7 +387,9 @@ void race_iteration(Ctx &c, Device &d)
 	g.mixed = r.chance(1, 4) && !qemu_tcg_bug();
 	Program p = generate(r, mode, g);
 	s.code_len = p.code.size();
-	s.real_mode = mode == kt::Mode::Real;
+	/* Racing guests change mode under the racers' breakpoints (CR0 writes, SET_SREGS of
+	 * stale state): under QEMU no instruction breakpoint from the host side at all. */
+	s.real_mode = mode == kt::Mode::Real || qemu_tcg_bug();
 	c.note("race: mode, program length", uint64_t(mode), p.code.size());
 	if (!options().code.empty())
 		p.code = options().code;
