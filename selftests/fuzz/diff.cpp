@@ -84,20 +84,9 @@ bool starts(const std::string &s, const char *p)
 /* dbgkvm's KVM_CAP_SET_GUEST_DEBUG2 */
 uint32_t dbgkvm_dbg_mask;
 
-/* Why the difference is allowed, or nullptr. `prev`: the call before (the same on both). */
-const char *classify(const TraceLine &a, const TraceLine &b, const TraceLine *prev)
+/* Why the difference is allowed, or nullptr. */
+const char *classify(const TraceLine &a, const TraceLine &b)
 {
-	/*
-	 * A bug of KVM's, not dbgkvm's: the guest single-steps (its own TF) over a MOV that
-	 * writes MMIO; KVM's x86_emulate_instruction() completes the write, exits to user
-	 * space, and calls kvm_vcpu_do_singlestep() only when it does not exit (r != 0), so
-	 * the guest's #DB after that instruction is lost. dbgkvm delivers it (the stub's
-	 * report of vector 1), as the hardware would.
-	 */
-	if (prev && starts(prev->value, "KVM_EXIT_MMIO write") &&
-	    a.value == "KVM_EXIT_IO out port 0xec size 1 count 1 vector 1")
-		return "KVM bug (Debian 6.12): no single-step #DB for the guest after an MMIO "
-		       "write that exits to user space";
 	/* debugreg/guest_debug.cpp: flags KVM_CAP_SET_GUEST_DEBUG2 does not list are refused;
 	 * x86 KVM ignores them (kvm_arch_vcpu_ioctl_set_guest_debug checks none), and goes on
 	 * to its other answers (EBUSY for an injection while an exception is pending). */
@@ -222,7 +211,7 @@ void compare(const Trace &a, const Trace &b, const std::string &where, Tally &t)
 		if (a[i].value == b[i].value)
 			continue;
 		diverged.insert(cat);
-		if (const char *why = classify(a[i], b[i], i ? &a[i - 1] : nullptr)) {
+		if (const char *why = classify(a[i], b[i])) {
 			t.allowed[why]++;
 			continue;
 		}

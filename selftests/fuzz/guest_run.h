@@ -48,12 +48,19 @@ GuestDebugCall random_guest_debug(Ctx &c, Device &d, int vcpu_fd, uint64_t code_
 
 /* GET_REGS, SET_REGS (maybe changed), GET_REGS: what was set must come back. */
 void regs_round_trip(Ctx &c, int vcpu_fd, uint32_t guest_debug, bool mutate);
+/*
+ * QEMU's TCG lets a 64-bit guest clear CR0.PG (the hardware raises #GP): it leaves long
+ * mode with CS.L still set, a state kvm_is_valid_sregs() refuses. Not the hypervisor's.
+ */
+bool qemu_left_long_mode(const kvm_sregs &s);
 /* SET_SREGS(GET_SREGS()) must be accepted and change nothing (save/restore). */
 void sregs_round_trip(Ctx &c, int vcpu_fd);
 /* Under QEMU (qemu_tcg_bug()): the guest's DR0-3 start on the data page. */
 void safe_initial_debugregs(Ctx &c, int vcpu_fd);
-/* KVM_SET_DEBUGREGS, valid or not; a valid one reads back through KVM_GET_DEBUGREGS. */
-void debugregs_round_trip(Ctx &c, int vcpu_fd, uint64_t code_len, bool real_mode = false);
+/* KVM_SET_DEBUGREGS, valid or not; a valid one reads back through KVM_GET_DEBUGREGS (DR6's
+ * status bits excepted once the vCPU `ran`). */
+void debugregs_round_trip(Ctx &c, int vcpu_fd, uint64_t code_len, bool real_mode = false,
+			  bool ran = false);
 
 } // namespace fz
 
