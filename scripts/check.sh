@@ -170,9 +170,10 @@ JOBS=(
 for r in "${DEBUG_RUNS[@]}"; do
 	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-} --timeout 2700")
 done
-# The seed: the commit's (reproducible for a commit, different from one commit to the next);
-# FUZZ_SEED to choose. The run prints it, and a failure its replay line.
-FUZZ_SEED=${FUZZ_SEED:-0x$(git rev-parse --short=12 HEAD 2>/dev/null || echo 1)}
+# The seed: a fixed one, so that a red check is the commit's doing and replays exactly
+# (FUZZ_SEED to choose another; `make fuzz` draws a new one each run). The run prints it,
+# and a failure its replay line.
+FUZZ_SEED=${FUZZ_SEED:-0x9ae608db1809}
 # KVM's run keeps one seed that it survives: the fuzzer is here to find dbgkvm's bugs, and
 # another seed has hit a WARNING in Debian's 6.12.117 KVM (README, Fuzzing).
 FUZZ_KVM_SEED=${FUZZ_KVM_SEED:-0x328aeec51aec}
