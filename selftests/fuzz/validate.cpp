@@ -78,6 +78,18 @@ private:
 		else
 			rec(u.name, ret, errno);
 	}
+	/* A system ioctl whose argument must be 0 (EINVAL otherwise), called with 0 or with an
+	 * interesting value; with 0 it answers `value`. `name`: "KVM_..." (a literal). */
+	void no_argument_ioctl(unsigned long req, const char *name, const char *what, long value)
+	{
+		const unsigned long arg = r_.coin() ? 0 : r_.interesting64();
+		const long ret = c_.io(dev_, req, arg, name); /* kept in the op log: a literal */
+		const std::string label = name + strlen("KVM_");
+		expect(arg ? label + " arg!=0" : label, ret, errno,
+		       arg ? Expect::error(EINVAL, "argument must be 0") : Expect::success(what));
+		if (!arg)
+			CHECK_EQ(value, ret);
+	}
 	/* A live vCPU fd; draws the same random number whether there is one or not. */
 	int vcpu_fd()
 	{
@@ -107,17 +119,10 @@ void Validator::system_ops()
 {
 	for (unsigned n = unsigned(r_.range(2, 6)); n; n--) {
 		switch (r_.below(7)) {
-		case 0: {
-			const unsigned long arg = r_.coin() ? 0 : r_.interesting64();
-			const long ret =
-			    c_.io(dev_, KVM_GET_API_VERSION, arg, "KVM_GET_API_VERSION");
-			expect(arg ? "GET_API_VERSION arg!=0" : "GET_API_VERSION", ret, errno,
-			       arg ? Expect::error(EINVAL, "argument must be 0")
-				   : Expect::success("API version"));
-			if (!arg)
-				CHECK_EQ(12L, ret);
+		case 0:
+			no_argument_ioctl(KVM_GET_API_VERSION, "KVM_GET_API_VERSION", "API version",
+					  12);
 			break;
-		}
 		case 1: {
 			const long cap = long(r_.chance(3, 4) ? r_.below(300) : r_.interesting64());
 			const long ret =
@@ -127,17 +132,10 @@ void Validator::system_ops()
 			       tap::format("= %ld", ret < 0 ? -1 : ret));
 			break;
 		}
-		case 2: {
-			const unsigned long arg = r_.coin() ? 0 : r_.interesting64();
-			const long ret =
-			    c_.io(dev_, KVM_GET_VCPU_MMAP_SIZE, arg, "KVM_GET_VCPU_MMAP_SIZE");
-			expect(arg ? "GET_VCPU_MMAP_SIZE arg!=0" : "GET_VCPU_MMAP_SIZE", ret, errno,
-			       arg ? Expect::error(EINVAL, "argument must be 0")
-				   : Expect::success("mmap size"));
-			if (!arg)
-				CHECK_EQ(d_.run_size, ret);
+		case 2:
+			no_argument_ioctl(KVM_GET_VCPU_MMAP_SIZE, "KVM_GET_VCPU_MMAP_SIZE",
+					  "mmap size", long(d_.run_size));
 			break;
-		}
 		case 3: {
 			const unsigned long type =
 			    r_.pick({1ul, 2ul, 3ul, 4ul, 5ul, 31ul, 32ul, 0x100ul, ~0ul,
