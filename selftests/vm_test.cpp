@@ -18,6 +18,10 @@
  *  - the ioctl argument unreadable -> EFAULT.
  * KVM_CREATE_VCPU (kvm_vm_ioctl_create_vcpu): id >= KVM_CAP_MAX_VCPU_ID ->
  * EINVAL; more than KVM_CAP_MAX_VCPUS vCPUs -> EINVAL; an id in use -> EEXIST.
+ * KVM_GET_TSC_KHZ on the VM fd (the default for new vCPUs) and on a vCPU fd: the same
+ * frequency, above 0. KVM_SET_TSS_ADDR (kvm_vm_ioctl_set_tss_addr): an address above
+ * 4 GiB - 3 pages -> EINVAL. KVM_SET_IDENTITY_MAP_ADDR: once a vCPU exists -> EINVAL,
+ * before the argument is read; an unreadable argument -> EFAULT.
  */
 #include "env.h"
 #include "guest.h"
@@ -323,6 +327,39 @@ TEST(create_vcpu_max_count)
 		CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_CREATE_VCPU, max));
 	for (int fd : fds)
 		close(fd);
+}
+
+TEST(tsc_khz_vm_and_vcpu_agree)
+{
+	Vm vm;
+	long vm_khz = ioctl(vm.fd(), KVM_GET_TSC_KHZ, 0);
+	CHECK_MSG(vm_khz > 0, "KVM_GET_TSC_KHZ on the VM fd: %ld (errno %d)", vm_khz, errno);
+	Vcpu vcpu(vm);
+	CHECK_EQ(vm_khz, (long)ioctl(vcpu.fd(), KVM_GET_TSC_KHZ, 0));
+}
+
+TEST(set_tss_addr_below_4g_minus_3_pages)
+{
+	Vm vm;
+	const unsigned long last = 0x100000000ul - 3 * 0x1000;
+	CHECK_OK(ioctl(vm.fd(), KVM_SET_TSS_ADDR, 0xfffbd000ul));
+	CHECK_OK(ioctl(vm.fd(), KVM_SET_TSS_ADDR, last));
+	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_SET_TSS_ADDR, last + 1));
+	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_SET_TSS_ADDR, 0x100000000ul));
+	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_SET_TSS_ADDR, ~0ul));
+}
+
+TEST(set_identity_map_addr_only_before_vcpus)
+{
+	Vm vm;
+	uint64_t addr = 0xfeffc000;
+	CHECK_OK(ioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, &addr));
+	CHECK_ERRNO(EFAULT, ioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, bad_user_ptr()));
+	CHECK_ERRNO(EFAULT, ioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, kernel_ptr()));
+	Vcpu vcpu(vm);
+	/* KVM checks for vCPUs before it reads the argument. */
+	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, &addr));
+	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, bad_user_ptr()));
 }
 
 TEST(vcpus_run_independently)

@@ -50,6 +50,9 @@ Errno check_extension(long cap)
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return debugreg::GUESTDBG_VALID_MASK; // every flag KVM_SET_GUEST_DEBUG accepts

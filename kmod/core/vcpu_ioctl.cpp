@@ -108,6 +108,8 @@ Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 		return get_debugregs(arg);
 	case KVM_SET_DEBUGREGS:
 		return set_debugregs(arg);
+	case KVM_GET_TSC_KHZ: // the guest's TSC runs at the host's rate
+		return static_cast<Errno>(dk_tsc_khz());
 	default:
 		return -DK_ENOTTY;
 	}

@@ -221,6 +221,20 @@ out:
 	return r;
 }
 
+// KVM_SET_IDENTITY_MAP_ADDR: where VMX without unrestricted guest would keep its identity
+// page table. dbgkvm needs none (unrestricted guest or NPT), so like KVM on such hosts it
+// only checks: -EINVAL once a vCPU exists, -EFAULT for a bad pointer (KVM's order).
+Errno Vm::set_identity_map_addr(unsigned long arg)
+{
+	dk_mutex_lock(lock_);
+	Errno r = -DK_EINVAL;
+	u64 addr;
+	if (!nr_vcpus_)
+		r = dk_copy_from_user(&addr, arg, sizeof(addr)) ? -DK_EFAULT : 0;
+	dk_mutex_unlock(lock_);
+	return r;
+}
+
 Errno Vm::ioctl(unsigned int cmd, unsigned long arg)
 {
 	if (!owner_is_current())
@@ -232,6 +246,14 @@ Errno Vm::ioctl(unsigned int cmd, unsigned long arg)
 		return create_vcpu(arg);
 	case KVM_CHECK_EXTENSION:
 		return check_extension(static_cast<long>(arg));
+	case KVM_GET_TSC_KHZ: // the VM's default TSC frequency: the host's (no scaling)
+		return static_cast<Errno>(dk_tsc_khz());
+	case KVM_SET_TSS_ADDR:
+		// The real-mode TSS of VMX without unrestricted guest: not needed (see above).
+		// KVM's one check, in kvm_vm_ioctl_set_tss_addr(): three pages below 4 GiB.
+		return arg > u32(-3 * PAGE_SIZE) ? -DK_EINVAL : 0;
+	case KVM_SET_IDENTITY_MAP_ADDR:
+		return set_identity_map_addr(arg);
 	default:
 		return -DK_ENOTTY;
 	}

@@ -49,6 +49,7 @@ private:
 	~Vm();
 	Errno set_memory_region(unsigned long arg);
 	Errno create_vcpu(unsigned long id);
+	Errno set_identity_map_addr(unsigned long arg);
 	void unpin_slot(MemSlot &s);
 
 	const Backend *backend_ = nullptr;

@@ -21,6 +21,7 @@
 #include <asm/cpufeature.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
+#include <asm/tsc.h>
 #include "dbgkvm_glue.h"
 #include "glue_internal.h"
 
@@ -236,4 +237,9 @@ void dk_glue_exit(void)
 unsigned int dk_host_phys_bits(void)
 {
 	return boot_cpu_data.x86_phys_bits;
+}
+
+unsigned int dk_tsc_khz(void)
+{
+	return READ_ONCE(tsc_khz);
 }

@@ -136,6 +136,9 @@ DK_EXTERN_C bool dk_handle_guest_split_lock(dk_u64 rip) DK_NOEXCEPT; /* true: re
 
 /* ---- the host CPU's physical address width, MAXPHYADDR (glue/cpu.c) ---- */
 DK_EXTERN_C unsigned int dk_host_phys_bits(void) DK_NOEXCEPT;
+/* The host's TSC frequency in kHz (the kernel's tsc_khz; 0 if unknown). The guest's TSC
+ * runs at the host's rate: dbgkvm does not scale it. */
+DK_EXTERN_C unsigned int dk_tsc_khz(void) DK_NOEXCEPT;
 
 /* ---- a machine check taken in a guest, to the host's handler (glue/cpu.c) ---- */
 DK_EXTERN_C void dk_machine_check(void) DK_NOEXCEPT;
