@@ -110,6 +110,7 @@ private:
 	void create_vcpu();
 	void vcpu_op();
 	void vm_op();
+	void vm_setup_op();
 	void mmap_op();
 	void bad_pointer_op();
 	void close_all();
@@ -433,9 +434,55 @@ void Validator::mmap_op()
 		munmap(q, size_t(ps));
 }
 
+/* The VM-setup ioctls a VMM calls before it creates vCPUs: KVM_GET_TSC_KHZ (VM and vCPU fd),
+ * KVM_SET_TSS_ADDR and KVM_SET_IDENTITY_MAP_ADDR, with KVM's checks (x86.c). */
+void Validator::vm_setup_op()
+{
+	switch (r_.below(3)) {
+	case 0: {
+		const int vcpu = vcpu_fd();
+		const long vm_khz = c_.io(vm_, KVM_GET_TSC_KHZ, 0ul, "KVM_GET_TSC_KHZ (VM)");
+		expect("GET_TSC_KHZ (VM)", vm_khz, errno, Expect::success("the default frequency"));
+		CHECK_MSG(vm_khz > 0, "KVM_GET_TSC_KHZ (VM) = %ld", vm_khz);
+		if (vcpu >= 0) {
+			/* No TSC scaling is set anywhere: every vCPU runs at the VM's default. */
+			const long khz = c_.io(vcpu, KVM_GET_TSC_KHZ, 0ul, "KVM_GET_TSC_KHZ");
+			expect("GET_TSC_KHZ (vCPU)", khz, errno, Expect::success("the vCPU's"));
+			CHECK_EQ(vm_khz, khz);
+		}
+		break;
+	}
+	case 1: {
+		const unsigned long addr =
+		    r_.coin() ? 0xffffc000ul + r_.range(0, 0x2000) : r_.interesting64();
+		const long ret = c_.io(vm_, KVM_SET_TSS_ADDR, addr, "KVM_SET_TSS_ADDR", addr);
+		expect(tap::format("SET_TSS_ADDR 0x%lx", addr), ret, errno,
+		       addr > 0xfffffffful - 3 * 4096 + 1
+			   ? Expect::error(EINVAL, "above 4 GiB - 3 pages")
+			   : Expect::success("below 4 GiB - 3 pages"));
+		break;
+	}
+	default: {
+		uint64_t addr = 0xfeffc000;
+		const char *kind = "valid pointer";
+		void *p = r_.coin() ? &addr : bad_pointer(r_, sizeof(addr), false, &kind);
+		const long ret =
+		    c_.io(vm_, KVM_SET_IDENTITY_MAP_ADDR, p, "KVM_SET_IDENTITY_MAP_ADDR");
+		/* KVM's order: a created vCPU first, then the argument. */
+		Expect e = Expect::success("no vCPU yet");
+		if (!ids_.empty())
+			e = Expect::error(EINVAL, "a vCPU was created");
+		else if (p != &addr)
+			e = Expect::error(EFAULT, "copy_from_user fails");
+		expect(std::string("SET_IDENTITY_MAP_ADDR (") + kind + ")", ret, errno, e);
+		break;
+	}
+	}
+}
+
 void Validator::vm_op()
 {
-	switch (r_.below(4)) {
+	switch (r_.below(5)) {
 	case 0: {
 		const unsigned long req = unknown_ioctl(r_);
 		const long ret = c_.io(vm_, req, r_.interesting64(), "unknown ioctl (VM)");
@@ -458,6 +505,9 @@ void Validator::vm_op()
 		       Expect::success("never an error"), tap::format("= %ld", ret < 0 ? -1 : ret));
 		break;
 	}
+	case 3:
+		vm_setup_op();
+		break;
 	default: {
 		unimplemented_on(vm_, 1);
 		break;
