@@ -18,6 +18,7 @@
  */
 #include "env.h"
 #include "kvm.h"
+#include "sys.h"
 #include "tap.h"
 
 #include <cerrno>
@@ -33,16 +34,6 @@ using namespace kt;
 #define KVM_CAP_NEVER	   0x7fffff
 #define DBGKVM_MAX_VCPUS   8
 #define DBGKVM_NR_MEMSLOTS 32
-
-struct Fd {
-	int fd;
-	explicit Fd(int f) : fd(f) {}
-	~Fd()
-	{
-		if (fd >= 0)
-			close(fd);
-	}
-};
 
 /* The node is root-only until udev gives it to group kvm (the test machines have no
  * udev): never world-writable, as /dev/kvm without its rule. */

@@ -5,8 +5,10 @@
 // one package, one thread per core, each vCPU a core whose APIC ID is its vCPU id, the
 // same on whichever host CPU the vCPU runs (core/cpuid_topology.hpp: leaves 1, 4, 0xB,
 // 0x1A, 0x1F, 0x80000001, 0x80000008, 0x8000001D, 0x8000001E, 0x80000026, and leaves
-// beyond the host's maximum). There is no KVM_SET_CPUID2 yet.
+// beyond the host's maximum). KVM_GET_SUPPORTED_CPUID reports it; once user space sets a
+// table with KVM_SET_CPUID2, the guest reads that instead (core/vcpu_cpuid.cpp).
 #include "core/cpuid.hpp"
+#include "core/cpuid_table.hpp"
 #include "core/cpuid_topology.hpp"
 #include "dbgkvm_glue.h"
 #include "rt/x86.hpp"
@@ -71,14 +73,23 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 		if (cr4 & CR4_OSXSAVE) // OSXSAVE mirrors CR4
 			regs[2] |= bit(27);
 		break;
-	case 0x6: // thermal/power: nothing
-	case 0xa: // architectural PMU: none
-	case 0xd: // XSAVE: not offered (XSETBV is refused)
+	case 0x6:  // thermal/power: nothing
+	case 0xa:  // architectural PMU: none
+	case 0xd:  // XSAVE: not offered (XSETBV is refused)
+	case 0xf:  // RDT monitoring, 0x10 RDT allocation, 0x12 SGX, 0x14 Processor Trace,
+	case 0x10: // 0x1d/0x1e AMX, 0x24 AVX10: features leaf 7 does not offer
+	case 0x12:
+	case 0x14:
+	case 0x1d:
+	case 0x1e:
+	case 0x24:
 		regs[0] = regs[1] = regs[2] = regs[3] = 0;
 		break;
 	case 0x7:
 		if (subleaf == 0) {
-			// Keep FSGSBASE, BMI1, SMEP, BMI2, ERMS, SMAP, CLFLUSHOPT; drop the rest.
+			// Keep FSGSBASE, BMI1, SMEP, BMI2, ERMS, SMAP, CLFLUSHOPT; drop the rest,
+			// and the subleaves beyond 0 (EAX: the last subleaf).
+			regs[0] = 0;
 			regs[1] &=
 			    u32(bit(0) | bit(3) | bit(7) | bit(8) | bit(9) | bit(20) | bit(23));
 			regs[2] = 0;
@@ -90,12 +101,23 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 	case 0x80000001:
 		regs[2] &= ~(bit(2) | bit(16) | bit(11)); // SVM, FMA4, XOP (needs XSAVE)
 		break;
+	case 0x80000008:
+		// A 48-bit linear address width: CR4.LA57 is not offered (and KVM_SET_CPUID2
+		// takes only 48 or 57, kvm_check_cpuid).
+		regs[0] = (regs[0] & ~0xff00u) | (48u << 8);
+		break;
 	case 0x8000000a: // SVM features: no nested virtualization
 		regs[0] = regs[1] = regs[2] = regs[3] = 0;
 		break;
 	default:
 		break;
 	}
+}
+
+u32 supported_cpuid(kvm_cpuid_entry2 *out, u32 max)
+{
+	return cpuidt::enumerate(
+	    [](u32 fn, u32 idx, u32 regs[4]) { guest_cpuid(fn, idx, 0, 0, regs); }, out, max);
 }
 
 // MSRs that are not in any backend's control structure.

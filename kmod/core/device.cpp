@@ -2,6 +2,7 @@
 // /dev/dbgkvm: the system ioctls, the choice of backend, and virtualization on while
 // VMs exist.
 #include "core/cpuid.hpp"
+#include "core/cpuid_table.hpp"
 #include "core/limits.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
@@ -68,6 +69,34 @@ Errno check_extension(long cap)
 	}
 }
 
+// KVM_GET_SUPPORTED_CPUID (KVM's kvm_dev_ioctl_get_cpuid): nent 0, or fewer entries than
+// the table has: -E2BIG, nothing written; nent above KVM_MAX_CPUID_ENTRIES counts as that.
+// Else the entries, then nent set to their number.
+static Errno get_supported_cpuid(unsigned long arg)
+{
+	cpuidt::Cpuid2Header h;
+	if (dk_copy_from_user(&h, arg, sizeof(h)))
+		return -DK_EFAULT;
+	if (h.nent < 1)
+		return -DK_E2BIG;
+	if (h.nent > cpuidt::MAX_ENTRIES)
+		h.nent = cpuidt::MAX_ENTRIES;
+	auto *e = static_cast<kvm_cpuid_entry2 *>(dk_zalloc(h.nent * sizeof(kvm_cpuid_entry2)));
+	if (!e)
+		return -DK_ENOMEM;
+	const u32 n = supported_cpuid(e, h.nent);
+	Errno r = 0;
+	if (n > h.nent)
+		r = -DK_E2BIG;
+	else if (dk_copy_to_user(arg + sizeof(h), e, n * sizeof(*e)))
+		r = -DK_EFAULT;
+	h.nent = n;
+	if (!r && dk_copy_to_user(arg, &h, sizeof(h)))
+		r = -DK_EFAULT;
+	dk_free(e);
+	return r;
+}
+
 static Errno create_vm(unsigned long type)
 {
 	if (type != 0)
@@ -97,6 +126,8 @@ extern "C" long dbgkvm_dev_ioctl(unsigned int cmd, unsigned long arg) noexcept
 		return create_vm(arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return arg ? -DK_EINVAL : long(DK_PAGE_SIZE * MMAP_PAGES);
+	case cpuidt::IOCTL_GET_SUPPORTED_CPUID:
+		return get_supported_cpuid(arg);
 	default:
 		return -DK_ENOTTY;
 	}

@@ -40,6 +40,7 @@ ArchExit Vcpu::enter_guest()
 		e.code = ~u64{0};
 		return e;
 	}
+	has_run_ = true; // KVM_SET_CPUID2 may now only repeat the table
 	// The kernel may have used the FPU since the last entry (a softirq, a context
 	// switch): the guest's registers come back first.
 	dk_guest_fpu_reload();

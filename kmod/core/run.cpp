@@ -225,8 +225,7 @@ int Vcpu::handle_cpuid(const ArchExit &e)
 	if (!next_rip(e, &rip))
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
 	u32 regs[4];
-	guest_cpuid(static_cast<u32>(reg(RAX)), static_cast<u32>(reg(RCX)), id_, arch_->cr4(),
-		    regs);
+	guest_cpuid_insn(static_cast<u32>(reg(RAX)), static_cast<u32>(reg(RCX)), regs);
 	set_reg(RAX, regs[0]);
 	set_reg(RBX, regs[1]);
 	set_reg(RCX, regs[2]);

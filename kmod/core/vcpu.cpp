@@ -41,6 +41,7 @@ Vcpu::~Vcpu()
 	dk_guest_fpu_delete(fpu_);
 	dk_free_pages(run_, 0);
 	dk_free_pages(pio_page_, 0);
+	dk_free(cpuid_);
 }
 
 void *Vcpu::mmap_page(unsigned long index)

@@ -101,6 +101,11 @@ private:
 	Errno set_regs(unsigned long arg);
 	Errno get_sregs(unsigned long arg);
 	Errno set_sregs(unsigned long arg);
+	// CPUID (core/vcpu_cpuid.cpp).
+	Errno set_cpuid2(unsigned long arg);
+	Errno get_cpuid2(unsigned long arg);
+	void update_cpuid_runtime();
+	void guest_cpuid_insn(u32 leaf, u32 subleaf, u32 regs[4]);
 
 	Vm &vm_;
 	unsigned int id_;
@@ -121,6 +126,10 @@ private:
 	int loaded_cpu_ = -1;
 	u64 ibpb_token_ = 0; // unique: which vCPU a CPU ran last (dk_ibpb_on_vcpu_switch)
 	u64 tsc_aux_ = 0;    // the guest's IA32_TSC_AUX (no WRMSR to it yet: always 0)
+	kvm_cpuid_entry2 *cpuid_ = nullptr; // KVM_SET_CPUID2's table (dk_zalloc), or none
+	u32 cpuid_nent_ = 0;
+	bool cpuid_set_ = false; // KVM_SET_CPUID2 succeeded once: the guest reads cpuid_
+	bool has_run_ = false;	 // entered the guest once (KVM's kvm_vcpu_has_run)
 	u64 regs_[NR_REGS] = {};
 	u32 regs_avail_ = 0; // bit r: regs_[r] holds the backend's value
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // vCPU ioctls other than KVM_RUN: register state, validated as KVM validates it.
 #include "core/cpuid.hpp"
+#include "core/cpuid_table.hpp"
 #include "core/cr_rules.hpp"
 #include "core/msr_rules.hpp"
 #include "core/vcpu.hpp"
@@ -108,6 +109,10 @@ Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 		return get_debugregs(arg);
 	case KVM_SET_DEBUGREGS:
 		return set_debugregs(arg);
+	case cpuidt::IOCTL_SET_CPUID2:
+		return set_cpuid2(arg);
+	case cpuidt::IOCTL_GET_CPUID2:
+		return get_cpuid2(arg);
 	case KVM_GET_TSC_KHZ: // the guest's TSC runs at the host's rate
 		return static_cast<Errno>(dk_tsc_khz());
 	default:

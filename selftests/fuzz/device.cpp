@@ -16,13 +16,10 @@
 namespace fz
 {
 
-/* C layout of struct kvm_cpuid2's header: see lib/kvm.cpp for why not <linux/kvm.h>'s. */
-struct Cpuid2Header {
-	uint32_t nent;
-	uint32_t padding;
-};
-static constexpr unsigned long GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, Cpuid2Header);
-static constexpr unsigned long SET_CPUID2 = _IOW(KVMIO, 0x90, Cpuid2Header);
+/* struct kvm_cpuid2's header and ioctl numbers in the C layout: lib/kvm.h. */
+using kt::cpuid2_header;
+using kt::GET_SUPPORTED_CPUID;
+using kt::SET_CPUID2;
 
 Device::Device(const std::string &p, bool is_kvm) : path(p), kvm(is_kvm)
 {
@@ -42,12 +39,13 @@ Device::Device(const std::string &p, bool is_kvm) : path(p), kvm(is_kvm)
 		max_vcpu_id = max_vcpus;
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) > 0) {
 		for (uint32_t nent = 64; nent <= 4096; nent *= 2) {
-			std::vector<uint8_t> b(sizeof(Cpuid2Header) +
+			std::vector<uint8_t> b(sizeof(cpuid2_header) +
 					       nent * sizeof(kvm_cpuid_entry2));
-			auto *h = reinterpret_cast<Cpuid2Header *>(b.data());
+			auto *h = reinterpret_cast<cpuid2_header *>(b.data());
 			h->nent = nent;
 			if (ioctl(fd, GET_SUPPORTED_CPUID, h) == 0) {
-				b.resize(sizeof(Cpuid2Header) + h->nent * sizeof(kvm_cpuid_entry2));
+				b.resize(sizeof(cpuid2_header) +
+					 h->nent * sizeof(kvm_cpuid_entry2));
 				cpuid = std::move(b);
 				break;
 			}

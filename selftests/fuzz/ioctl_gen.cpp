@@ -55,7 +55,7 @@ struct Hdr8 {
 
 const Unimplemented UNIMPLEMENTED[] = {
     {_IOWR(KVMIO, 0x02, Hdr4), "KVM_GET_MSR_INDEX_LIST", 0, 4},
-    {_IOWR(KVMIO, 0x05, Hdr8), "KVM_GET_SUPPORTED_CPUID", 0, 8},
+    {KVM_GET_DEVICE_ATTR, "KVM_GET_DEVICE_ATTR (system)", 0, sizeof(kvm_device_attr)},
     {_IOWR(KVMIO, 0x09, Hdr8), "KVM_GET_EMULATED_CPUID", 0, 8},
     {_IOWR(KVMIO, 0x0a, Hdr4), "KVM_GET_MSR_FEATURE_INDEX_LIST", 0, 4},
     {KVM_GET_CLOCK, "KVM_GET_CLOCK", 1, sizeof(kvm_clock_data)},
@@ -69,7 +69,7 @@ const Unimplemented UNIMPLEMENTED[] = {
     {KVM_GET_XSAVE, "KVM_GET_XSAVE", 2, sizeof(kvm_xsave)},
     {KVM_TRANSLATE, "KVM_TRANSLATE", 2, sizeof(kvm_translation)},
     {_IOWR(KVMIO, 0x88, Hdr8), "KVM_GET_MSRS", 2, 8},
-    {_IOWR(KVMIO, 0x91, Hdr8), "KVM_GET_CPUID2", 2, 8},
+    {KVM_GET_NESTED_STATE, "KVM_GET_NESTED_STATE", 2, sizeof(kvm_nested_state)},
 };
 
 /* x86-64's TASK_SIZE_MAX with 4-level and with 5-level paging (LA57: QEMU's -cpu max). */

@@ -17,6 +17,24 @@
 namespace kt
 {
 
+/*
+ * <linux/kvm.h> from Debian 12 (uapi 6.1) declares flexible arrays with
+ * __DECLARE_FLEX_ARRAY, which in C++ adds a 1-byte empty struct: sizeof(struct
+ * kvm_cpuid2) is 12 instead of 8, so KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2 and
+ * KVM_GET_CPUID2 encode the wrong size and the kernel answers EINVAL. Use the
+ * C layout (8-byte header, entries at offset 8) and numbers built from it.
+ */
+struct cpuid2_header {
+	uint32_t nent;
+	uint32_t padding;
+};
+constexpr unsigned long GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, cpuid2_header);
+constexpr unsigned long SET_CPUID2 = _IOW(KVMIO, 0x90, cpuid2_header);
+constexpr unsigned long GET_CPUID2 = _IOWR(KVMIO, 0x91, cpuid2_header);
+static_assert(GET_SUPPORTED_CPUID == 0xc008ae05 && SET_CPUID2 == 0x4008ae90 &&
+	      GET_CPUID2 == 0xc008ae91);
+static_assert(sizeof(kvm_cpuid_entry2) == 40);
+
 /* Guest code assembled into the test binary (see guest_code.h). */
 struct GuestCode {
 	const uint8_t *begin;

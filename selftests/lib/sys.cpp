@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sched.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 namespace kt
 {
@@ -22,6 +23,12 @@ void *bad_user_ptr()
 			FAIL("mmap PROT_NONE: %s", strerror(errno));
 	}
 	return p;
+}
+
+Fd::~Fd()
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 void *kernel_ptr()

@@ -14,6 +14,15 @@ void *bad_user_ptr();
 /* A kernel address: fails access_ok(), also EFAULT for ioctl arguments. */
 void *kernel_ptr();
 
+/* An fd closed when it goes out of scope. */
+struct Fd {
+	int fd;
+	explicit Fd(int f) : fd(f) {}
+	~Fd();
+	Fd(const Fd &) = delete;
+	Fd &operator=(const Fd &) = delete;
+};
+
 int count_open_fds();
 /* A "Key:   123 kB" value from /proc/meminfo, in kB; -1 if absent. */
 long meminfo_kb(const char *key);
