@@ -100,12 +100,6 @@ void check_get_cpuid2_nent(uint32_t given, uint32_t got, uint32_t want)
 	CHECK_EQ(want, got);
 }
 
-/* A vCPU without the library's KVM_SET_CPUID2 (kt::Vcpu gives KVM one). */
-int raw_vcpu(Vm &vm, unsigned long id)
-{
-	return int(XIOCTL(vm.fd(), KVM_CREATE_VCPU, id));
-}
-
 } // namespace
 
 TEST(supported_cpuid_e2big_protocol)
@@ -152,42 +146,42 @@ TEST(set_get_cpuid2_round_trip)
 {
 	Fd dev(open_dev());
 	Vm vm;
-	Fd vcpu(raw_vcpu(vm, 0));
+	Vcpu vcpu(vm, 0, VcpuCpuid::None);
 	Cpuid2 none(4);
-	CHECK_OK(ioctl(vcpu.fd, GET_CPUID2, none.buf.data()));
+	CHECK_OK(ioctl(vcpu.fd(), GET_CPUID2, none.buf.data()));
 	check_get_cpuid2_nent(4, none.hdr()->nent, 0); /* no table yet */
 	Cpuid2 s = supported(dev.fd);
 	const uint32_t n = s.hdr()->nent;
 	/* CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN (enabled after reset) */
 	s.find(1)->edx |= 1u << 9;
-	CHECK_OK(ioctl(vcpu.fd, SET_CPUID2, s.buf.data()));
+	CHECK_OK(ioctl(vcpu.fd(), SET_CPUID2, s.buf.data()));
 	Cpuid2 small(n - 1);
-	CHECK_ERRNO(E2BIG, ioctl(vcpu.fd, GET_CPUID2, small.buf.data()));
+	CHECK_ERRNO(E2BIG, ioctl(vcpu.fd(), GET_CPUID2, small.buf.data()));
 	CHECK_EQ(n - 1, small.hdr()->nent);
 	Cpuid2 g(n + 10);
-	CHECK_OK(ioctl(vcpu.fd, GET_CPUID2, g.buf.data()));
+	CHECK_OK(ioctl(vcpu.fd(), GET_CPUID2, g.buf.data()));
 	check_get_cpuid2_nent(n + 10, g.hdr()->nent, n);
 	check_same_table(s, g, true);
-	CHECK_ERRNO(EFAULT, ioctl(vcpu.fd, GET_CPUID2, bad_user_ptr()));
-	CHECK_ERRNO(EFAULT, ioctl(vcpu.fd, SET_CPUID2, bad_user_ptr()));
+	CHECK_ERRNO(EFAULT, ioctl(vcpu.fd(), GET_CPUID2, bad_user_ptr()));
+	CHECK_ERRNO(EFAULT, ioctl(vcpu.fd(), SET_CPUID2, bad_user_ptr()));
 }
 
 TEST(set_cpuid2_refusals_change_nothing)
 {
 	Fd dev(open_dev());
 	Vm vm;
-	Fd vcpu(raw_vcpu(vm, 0));
+	Vcpu vcpu(vm, 0, VcpuCpuid::None);
 	Cpuid2 s = supported(dev.fd);
-	CHECK_OK(ioctl(vcpu.fd, SET_CPUID2, s.buf.data()));
+	CHECK_OK(ioctl(vcpu.fd(), SET_CPUID2, s.buf.data()));
 	Cpuid2 before(256);
-	CHECK_OK(ioctl(vcpu.fd, GET_CPUID2, before.buf.data()));
+	CHECK_OK(ioctl(vcpu.fd(), GET_CPUID2, before.buf.data()));
 	Cpuid2 huge(257);
-	CHECK_ERRNO(E2BIG, ioctl(vcpu.fd, SET_CPUID2, huge.buf.data()));
+	CHECK_ERRNO(E2BIG, ioctl(vcpu.fd(), SET_CPUID2, huge.buf.data()));
 	for (uint32_t va : {39u, 52u, 64u}) {
 		Cpuid2 bad = s;
 		kvm_cpuid_entry2 *x = bad.find(0x80000008);
 		x->eax = (x->eax & ~0xff00u) | (va << 8);
-		CHECK_ERRNO(EINVAL, ioctl(vcpu.fd, SET_CPUID2, bad.buf.data()));
+		CHECK_ERRNO(EINVAL, ioctl(vcpu.fd(), SET_CPUID2, bad.buf.data()));
 	}
 	/* a table whose entries run into an unmapped page: EFAULT */
 	auto *pages = static_cast<uint8_t *>(
@@ -197,10 +191,10 @@ TEST(set_cpuid2_refusals_change_nothing)
 	uint8_t *edge = pages + 4096 - sizeof(cpuid2_header) - 2 * sizeof(kvm_cpuid_entry2);
 	memcpy(edge, s.buf.data(), sizeof(cpuid2_header) + 2 * sizeof(kvm_cpuid_entry2));
 	reinterpret_cast<cpuid2_header *>(edge)->nent = 3;
-	CHECK_ERRNO(EFAULT, ioctl(vcpu.fd, SET_CPUID2, edge));
+	CHECK_ERRNO(EFAULT, ioctl(vcpu.fd(), SET_CPUID2, edge));
 	munmap(pages, 8192);
 	Cpuid2 g(256);
-	CHECK_OK(ioctl(vcpu.fd, GET_CPUID2, g.buf.data()));
+	CHECK_OK(ioctl(vcpu.fd(), GET_CPUID2, g.buf.data()));
 	check_same_table(before, g);
 }
 

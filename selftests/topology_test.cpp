@@ -9,9 +9,11 @@
  * swapped. The host's APIC IDs (leaf 1 EBX[31:24], 0xB/0x1F EDX, 0x8000001E EAX) differ
  * between its CPUs: a leaked one shows as an answer that changes with the host CPU.
  *
- * dbgkvm, which has no KVM_SET_CPUID2, gives every guest one package, one thread per
- * core, each vCPU a core whose APIC ID is its vCPU id (kmod/core/cpuid_topology.hpp);
- * the tests check those IDs and that the leaves agree on that topology.
+ * dbgkvm's own CPUID model, which a vCPU sees until user space gives it a table with
+ * KVM_SET_CPUID2, gives every guest one package, one thread per core, each vCPU a core
+ * whose APIC ID is its vCPU id (kmod/core/cpuid_topology.hpp); on dbgkvm the vCPUs get no
+ * table, and the tests check those IDs and that the leaves agree on that topology. (With
+ * a table, dbgkvm answers from it as KVM does: cpuid2_test.)
  *
  * Linux's KVM answers CPUID from the table the VMM gives each vCPU (KVM_SET_CPUID2; QEMU
  * writes its topology there, per vCPU). This library gives every vCPU the same table,
@@ -108,7 +110,9 @@ std::array<Run, 2> run_both_ways()
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP("needs two online CPUs");
 	Vm vm;
-	Vcpu v0(vm, 0), v1(vm, 1);
+	/* dbgkvm: its own model, which a vCPU without KVM_SET_CPUID2 sees; KVM: the table. */
+	const VcpuCpuid c = is_dbgkvm() ? VcpuCpuid::None : VcpuCpuid::Supported;
+	Vcpu v0(vm, 0, c), v1(vm, 1, c);
 	setup_guest(vm, v0, Mode::Long64, GUEST(guest_cpuid_table));
 	setup_guest(vm, v1, Mode::Long64, GUEST(guest_cpuid_table));
 	const auto &q = queries();

@@ -175,17 +175,16 @@ static const std::vector<uint8_t> &supported_cpuid(int dev_fd)
 	return buf;
 }
 
-Vcpu::Vcpu(Vm &vm, unsigned long id)
+Vcpu::Vcpu(Vm &vm, unsigned long id, VcpuCpuid cpuid)
 {
 	fd_ = XIOCTL(vm.fd(), KVM_CREATE_VCPU, id);
 	/*
 	 * Like every VMM (and KVM selftests' vm_vcpu_add), give the vCPU the CPUID
 	 * the implementation supports when it has KVM_SET_CPUID2. Recent KVM
 	 * (stable backports, e.g. Debian's 6.12) checks KVM_SET_SREGS' EFER
-	 * against the guest's CPUID, so long mode needs CPUID.LM. dbgkvm has no
-	 * KVM_CAP_EXT_CPUID: its vCPUs run without CPUID, as KVM's used to.
+	 * against the guest's CPUID, so long mode needs CPUID.LM.
 	 */
-	if (check_extension(vm.dev_fd(), KVM_CAP_EXT_CPUID) > 0) {
+	if (cpuid == VcpuCpuid::Supported && check_extension(vm.dev_fd(), KVM_CAP_EXT_CPUID) > 0) {
 		std::vector<uint8_t> c = supported_cpuid(vm.dev_fd());
 		if (!c.empty())
 			XIOCTL(fd_, SET_CPUID2, c.data());

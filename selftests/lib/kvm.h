@@ -104,10 +104,17 @@ struct IoExit {
 	uint64_t data; /* OUT: the value written (first element) */
 };
 
+/* The CPUID table a new kt::Vcpu gets: KVM_GET_SUPPORTED_CPUID's, as every VMM gives one,
+ * or none (KVM: every leaf reads 0; dbgkvm: its own model, kmod/core/cpuid.cpp). */
+enum class VcpuCpuid {
+	Supported,
+	None
+};
+
 class Vcpu
 {
 public:
-	Vcpu(Vm &vm, unsigned long id = 0);
+	Vcpu(Vm &vm, unsigned long id = 0, VcpuCpuid cpuid = VcpuCpuid::Supported);
 	~Vcpu();
 	Vcpu(const Vcpu &) = delete;
 	Vcpu &operator=(const Vcpu &) = delete;
