@@ -22,6 +22,10 @@
  * frequency, above 0. KVM_SET_TSS_ADDR (kvm_vm_ioctl_set_tss_addr): an address above
  * 4 GiB - 3 pages -> EINVAL. KVM_SET_IDENTITY_MAP_ADDR: once a vCPU exists -> EINVAL,
  * before the argument is read; an unreadable argument -> EFAULT.
+ * KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID) (kvm_vm_ioctl_enable_cap): above the cap's value, with
+ * flags, or a second, different value (the first vCPU fixes the default) -> EINVAL; the
+ * same value again succeeds; then ids from it on -> EINVAL. A cap that cannot be
+ * enabled -> EINVAL; an unreadable argument -> EFAULT.
  */
 #include "env.h"
 #include "guest.h"
@@ -360,6 +364,45 @@ TEST(set_identity_map_addr_only_before_vcpus)
 	/* KVM checks for vCPUs before it reads the argument. */
 	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, &addr));
 	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, bad_user_ptr()));
+}
+
+static long enable_cap(int vm_fd, uint32_t cap, uint64_t arg0, uint32_t flags = 0)
+{
+	kvm_enable_cap c = {};
+	c.cap = cap;
+	c.flags = flags;
+	c.args[0] = arg0;
+	return ioctl(vm_fd, KVM_ENABLE_CAP, &c);
+}
+
+TEST(enable_cap_max_vcpu_id_once)
+{
+	Vm vm;
+	const long max_id = check_extension(vm.fd(), KVM_CAP_MAX_VCPU_ID);
+	CHECK_EQ(1L, check_extension(vm.fd(), KVM_CAP_ENABLE_CAP_VM));
+	CHECK_ERRNO(EINVAL, enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, max_id + 1));
+	CHECK_ERRNO(EINVAL, enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, 2, 1));
+	CHECK_ERRNO(EINVAL, enable_cap(vm.fd(), KVM_CAP_USER_MEMORY, 1));
+	CHECK_ERRNO(EFAULT, ioctl(vm.fd(), KVM_ENABLE_CAP, bad_user_ptr()));
+	CHECK_OK(enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, 2));
+	CHECK_OK(enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, 2));
+	CHECK_ERRNO(EINVAL, enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, 3));
+	CHECK_ERRNO(EINVAL, enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, 1));
+	/* the cap still says what KVM can do, not this VM's limit */
+	CHECK_EQ(max_id, check_extension(vm.fd(), KVM_CAP_MAX_VCPU_ID));
+	CHECK_ERRNO(EINVAL, ioctl(vm.fd(), KVM_CREATE_VCPU, 2ul));
+	const int fd = ioctl(vm.fd(), KVM_CREATE_VCPU, 1ul);
+	CHECK_MSG(fd >= 0, "KVM_CREATE_VCPU 1: %s", tap::errno_name(errno).c_str());
+	close(fd);
+}
+
+TEST(enable_cap_max_vcpu_id_fixed_by_first_vcpu)
+{
+	Vm vm;
+	const long max_id = check_extension(vm.fd(), KVM_CAP_MAX_VCPU_ID);
+	Vcpu vcpu(vm, 0);
+	CHECK_ERRNO(EINVAL, enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, 2));
+	CHECK_OK(enable_cap(vm.fd(), KVM_CAP_MAX_VCPU_ID, max_id));
 }
 
 TEST(vcpus_run_independently)

@@ -52,6 +52,7 @@ Errno check_extension(long cap)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:

@@ -198,6 +198,12 @@ Errno Vm::create_vcpu(unsigned long id)
 	Errno r = -DK_EINVAL;
 	if (nr_vcpus_ >= MAX_VCPUS)
 		goto out;
+	// KVM's kvm_arch_vcpu_precreate: the first vCPU fixes the id limit if user space
+	// has not.
+	if (!max_vcpu_ids_)
+		max_vcpu_ids_ = MAX_VCPU_ID;
+	if (id >= max_vcpu_ids_)
+		goto out;
 	r = -DK_EEXIST;
 	for (Vcpu *v : vcpus_)
 		if (v && v->id() == id)
@@ -235,6 +241,29 @@ Errno Vm::set_identity_map_addr(unsigned long arg)
 	return r;
 }
 
+// KVM_ENABLE_CAP on the VM fd (KVM's kvm_vm_ioctl_enable_cap): flags must be 0, and the
+// one cap dbgkvm takes is KVM_CAP_MAX_VCPU_ID, up to KVM_CAP_MAX_VCPU_ID's value and once:
+// the same value again succeeds, another (also after the first vCPU fixed the default) is
+// -EINVAL. Any other cap: -EINVAL.
+Errno Vm::enable_cap(unsigned long arg)
+{
+	kvm_enable_cap cap;
+	if (dk_copy_from_user(&cap, arg, sizeof(cap)))
+		return -DK_EFAULT;
+	if (cap.flags || cap.cap != KVM_CAP_MAX_VCPU_ID || cap.args[0] > MAX_VCPU_ID)
+		return -DK_EINVAL;
+	dk_mutex_lock(lock_);
+	Errno r = -DK_EINVAL;
+	if (max_vcpu_ids_ == cap.args[0]) {
+		r = 0;
+	} else if (!max_vcpu_ids_) {
+		max_vcpu_ids_ = cap.args[0];
+		r = 0;
+	}
+	dk_mutex_unlock(lock_);
+	return r;
+}
+
 Errno Vm::ioctl(unsigned int cmd, unsigned long arg)
 {
 	if (!owner_is_current())
@@ -254,6 +283,8 @@ Errno Vm::ioctl(unsigned int cmd, unsigned long arg)
 		return arg > u32(-3 * PAGE_SIZE) ? -DK_EINVAL : 0;
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return set_identity_map_addr(arg);
+	case KVM_ENABLE_CAP:
+		return enable_cap(arg);
 	default:
 		return -DK_ENOTTY;
 	}

@@ -50,6 +50,7 @@ private:
 	Errno set_memory_region(unsigned long arg);
 	Errno create_vcpu(unsigned long id);
 	Errno set_identity_map_addr(unsigned long arg);
+	Errno enable_cap(unsigned long arg);
 	void unpin_slot(MemSlot &s);
 
 	const Backend *backend_ = nullptr;
@@ -61,6 +62,9 @@ private:
 	long refs_ = 1;
 	unsigned int id_ = 0;
 	unsigned int nr_vcpus_ = 0;
+	// The vCPU ids the VM takes: KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID), else fixed at
+	// MAX_VCPU_ID by the first KVM_CREATE_VCPU; 0 until either (KVM's max_vcpu_ids).
+	u64 max_vcpu_ids_ = 0;
 	Vcpu *vcpus_[MAX_VCPUS] = {};
 	MemSlots slots_;
 };
