@@ -106,6 +106,15 @@ step debug-kernel scripts/debug-kernel.sh build &&
 step build-debug-W1-sparse-objtool clean_build debug
 ring_times+=("debug kernel (built once per machine, then cached) and dbgkvm against it: $((SECONDS - t0)) s")
 
+# Linux's own KVM selftests, built unmodified from Debian's linux-source-6.1 and -6.12 (the
+# headers' version, cached per version): judged by other people's tests.
+t0=$SECONDS
+for k in 6.1 6.12; do
+	step "upstream-selftests-$k" scripts/upstream-selftests.sh "$k" "$ROOT/build/upstream-$k" &&
+		grep -h '^upstream-selftests:' "$OUT/upstream-selftests-$k.log" | sed 's/^/# /'
+done
+ring_times+=("Linux's KVM selftests, built: $((SECONDS - t0)) s")
+
 # Power-off with a vCPU inside KVM_RUN: the reboot notifier stops it and takes
 # virtualization off every CPU, with no complaint (one short qemu-svm boot per kernel).
 t0=$SECONDS
@@ -185,6 +194,11 @@ done
 for r in "${QEMU_RUNS[@]}"; do
 	JOBS+=("qemu-svm-$r qemu-svm ${r%-*} ${r#*-}")
 done
+# Linux's KVM selftests (upstream_test), against dbgkvm and against KVM on each kernel.
+UPSTREAM_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
+for r in "${UPSTREAM_RUNS[@]}"; do
+	JOBS+=("upstream-$r qemu-svm ${r%-*} ${r#*-} --tests $ROOT/build/upstream-${r%-*}")
+done
 for knob in "${KNOBS[@]}"; do
 	JOBS+=("knob-$knob qemu-svm 6.1 dbgkvm --only $KNOB_TESTS --append dbgkvm.$knob=1")
 done
@@ -250,6 +264,12 @@ for r in "${DEBUG_RUNS[@]}"; do
 	t_debug=$((t_debug + $(time_of "qemu-svm-$r")))
 done
 ring_times+=("debug kernel (qemu-svm), ${#DEBUG_RUNS[@]} runs: $t_debug s of machine time")
+t_up=0
+for r in "${UPSTREAM_RUNS[@]}"; do
+	judge_qemu "upstream-$r"
+	t_up=$((t_up + $(time_of "upstream-$r")))
+done
+ring_times+=("Linux's KVM selftests (qemu-svm), ${#UPSTREAM_RUNS[@]} runs: $t_up s of machine time")
 
 # A fuzz run passes when fuzz_test passed, the machine saw no complaint, and its summary
 # line shows the budget reached.

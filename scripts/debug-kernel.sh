@@ -40,15 +40,7 @@ src=$cache/src-$pkgver/linux-source-6.12
 
 release() { cat "$dir/build/include/config/kernel.release"; }
 
-fetch_source() {
-	[ -f "$cache/src-$pkgver/.done" ] && return
-	rm -rf "$cache/src-$pkgver" && mkdir -p "$cache/src-$pkgver/dl"
-	(cd "$cache/src-$pkgver/dl" && apt-get download -qq -o APT::Sandbox::User=root "linux-source-6.12=$pkgver" >/dev/null)
-	dpkg-deb --fsys-tarfile "$cache/src-$pkgver"/dl/*.deb | tar -xO --wildcards '*linux-source-*.tar.xz' |
-		tar -xJ -C "$cache/src-$pkgver"
-	rm -rf "$cache/src-$pkgver/dl"
-	touch "$cache/src-$pkgver/.done"
-}
+fetch_source() { "$root/scripts/linux-source.sh" 6.12 >/dev/null; }
 
 # Every option the fragment names must have its value in the final .config: allnoconfig
 # silently drops an option whose dependencies are off, and a debug kernel without, say,

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 STAMP=/var/lib/dbgkvm-setup.stamp
-NEED_PKGS=(build-essential gcc-12 g++-12 bc flex bison libelf-dev libssl-dev dwarves sparse cpio
+NEED_PKGS=(build-essential gcc-12 g++-12 bc flex bison libelf-dev libssl-dev dwarves sparse cpio rsync
 	libgtest-dev googletest
 	busybox-static xz-utils zstd kmod clang-format cmake
 	bochs bochsbios vgabios bochs-x isolinux syslinux-common xorriso clang llvm bpftool libbpf-dev libzstd-dev bpftrace

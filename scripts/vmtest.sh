@@ -288,6 +288,15 @@ for t in "${run_tests[@]}"; do
 	strip -o "$stage/selftests/$t" "$tests/$t" 2>/dev/null || cp "$tests/$t" "$stage/selftests/$t"
 	chmod 755 "$stage/selftests/$t"
 done
+# Linux's own KVM selftests for upstream_test (scripts/upstream-selftests.sh), if present.
+if [ -d "$tests/upstream" ]; then
+	mkdir -p "$stage/selftests/upstream"
+	cp "$tests/upstream/LIST" "$stage/selftests/upstream/"
+	while read -r u; do
+		strip -o "$stage/selftests/upstream/$u" "$tests/upstream/$u"
+		chmod 755 "$stage/selftests/upstream/$u"
+	done <"$tests/upstream/LIST"
+fi
 cat >"$stage/vmtest/config" <<EOF
 VT_VM='$vm'
 VT_TARGET='$target'
