@@ -252,24 +252,19 @@ judge_qemu() {
 		fail "vmtest-$name exited $rc"
 	fi
 }
-t_qemu=0
-for r in "${QEMU_RUNS[@]}"; do
-	judge_qemu "qemu-svm-$r"
-	t_qemu=$((t_qemu + $(time_of "qemu-svm-$r")))
-done
-ring_times+=("qemu-svm (AMD SVM), 4 runs: $t_qemu s of machine time")
-t_debug=0
-for r in "${DEBUG_RUNS[@]}"; do
-	judge_qemu "qemu-svm-$r"
-	t_debug=$((t_debug + $(time_of "qemu-svm-$r")))
-done
-ring_times+=("debug kernel (qemu-svm), ${#DEBUG_RUNS[@]} runs: $t_debug s of machine time")
-t_up=0
-for r in "${UPSTREAM_RUNS[@]}"; do
-	judge_qemu "upstream-$r"
-	t_up=$((t_up + $(time_of "upstream-$r")))
-done
-ring_times+=("Linux's KVM selftests (qemu-svm), ${#UPSTREAM_RUNS[@]} runs: $t_up s of machine time")
+# judge_ring WHAT PREFIX RUN...: judges the runs PREFIX-RUN and records their machine time.
+judge_ring() {
+	local what=$1 prefix=$2 r t=0
+	shift 2
+	for r in "$@"; do
+		judge_qemu "$prefix-$r"
+		t=$((t + $(time_of "$prefix-$r")))
+	done
+	ring_times+=("$what, $# runs: $t s of machine time")
+}
+judge_ring "qemu-svm (AMD SVM)" qemu-svm "${QEMU_RUNS[@]}"
+judge_ring "debug kernel (qemu-svm)" qemu-svm "${DEBUG_RUNS[@]}"
+judge_ring "Linux's KVM selftests (qemu-svm)" upstream "${UPSTREAM_RUNS[@]}"
 
 # A fuzz run passes when fuzz_test passed, the machine saw no complaint, and its summary
 # line shows the budget reached.
