@@ -208,7 +208,7 @@ private:
 		if (!o_.safe_breakpoints)
 			return v;
 		v &= ~((1ull << 16) | (1ull << 20) | (1ull << 24));
-		if (a_.m16)
+		if (a_.m16 || o_.no_insn_breakpoints)
 			v = (v & ~0x3full) | (1ull << 28);
 		return v;
 	}

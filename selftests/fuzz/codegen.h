@@ -52,6 +52,11 @@ struct GenOptions {
 	bool deterministic = false;
 	/* Breakpoint addresses only in the code, the data page and MMIO (qemu_tcg_bug()). */
 	bool safe_breakpoints = false;
+	/* With safe_breakpoints: no instruction breakpoint in any mode, not only in real mode.
+	 * For guests whose mode others change under them (racing_threads: KVM_SET_SREGS of
+	 * real-mode state), where a long-mode guest's instruction breakpoint stays armed
+	 * with CS.base != 0 and QEMU's TCG segfaults (gdb_set_stop_cpu, qemu_tcg_bug()). */
+	bool no_insn_breakpoints = false;
 };
 
 /*

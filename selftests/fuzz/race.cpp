@@ -377,11 +377,17 @@ void race_iteration(Ctx &c, Device &d)
 
 	uint8_t *mem = guest_memory();
 	madvise(mem, GUEST_MEM_SIZE, MADV_DONTNEED);
-	const kt::Mode mode =
+	kt::Mode mode =
 	    r.pick({kt::Mode::Long64, kt::Mode::Long64, kt::Mode::Prot32, kt::Mode::Real});
+	/* Under QEMU no real-mode racers: with CS.base != 0 any instruction breakpoint that a
+	 * program's bytes arm (a jump into an immediate) takes QEMU's TCG down (qemu_tcg_bug(),
+	 * gdb_set_stop_cpu); guest_real covers real mode without racers. */
+	if (qemu_tcg_bug() && mode == kt::Mode::Real)
+		mode = kt::Mode::Prot32;
 	GenOptions g;
 	g.max_loop = 2000;
 	g.safe_breakpoints = qemu_tcg_bug();
+	g.no_insn_breakpoints = qemu_tcg_bug();
 	/* Random bytes may arm instruction breakpoints of their own (qemu_tcg_bug()): not under
 	 * QEMU, where racing real-mode guests took the emulator down that way. */
 	g.mixed = r.chance(1, 4) && !qemu_tcg_bug();
