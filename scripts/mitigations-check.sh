@@ -4,8 +4,8 @@
 # No emulator models speculative execution, so the speculative-execution mitigations
 # at VM entry and exit are checked against the target kernel's own KVM instead: the
 # script takes KVM's sources from Debian's linux-source package of the same version as
-# the headers dbgkvm builds against (downloaded once, cached outside the repo in
-# $DBGKVM_SRC_CACHE, default /var/cache/dbgkvm-src), collects every mitigation token
+# the headers dbgkvm builds against (scripts/linux-source.sh: downloaded once, cached outside the repo in
+# $DBGKVM_KERNEL_CACHE, default /var/cache/dbgkvm-kernel), collects every mitigation token
 # KVM's entry/exit uses, and requires each to be classified below:
 #   same   dbgkvm uses the same macro/feature/symbol, in the same backend's code;
 #   equiv  dbgkvm does the same thing with another token (which must be present);
@@ -16,27 +16,15 @@
 set -uo pipefail
 ver=${1:?usage: mitigations-check.sh 6.1|6.12}
 root=$(cd "$(dirname "$0")/.." && pwd)
-cache=${DBGKVM_SRC_CACHE:-/var/cache/dbgkvm-src}
 
-hdr=$("$root/scripts/kernel-pkg.sh" headers-dir "$ver") || exit 1
-pkgver=$(dpkg-query -W -f '${Version}' "$(basename "$hdr")") || {
-	echo "not ok - headers for $ver are not installed"
+# Debian's linux-source-$ver of the installed headers' version, shared with the debug
+# kernel and the upstream selftests (scripts/linux-source.sh).
+src=$("$root/scripts/linux-source.sh" "$ver") || {
+	echo "not ok - cannot fetch linux-source-$ver (make setup installs the headers it follows)"
 	exit 1
 }
-src=$cache/$ver-$pkgver
-files=(arch/x86/kvm/vmx/vmenter.S arch/x86/kvm/svm/vmenter.S arch/x86/kvm/vmx/vmx.c
-	arch/x86/kvm/svm/svm.c arch/x86/kvm/x86.c)
-if [ ! -f "$src/.done" ]; then
-	rm -rf "$src" && mkdir -p "$src/dl" || exit 1
-	(cd "$src/dl" && apt-get download -qq "linux-source-$ver=$pkgver" 2>/dev/null) || {
-		echo "not ok - cannot download linux-source-$ver=$pkgver"
-		exit 1
-	}
-	dpkg-deb --fsys-tarfile "$src"/dl/*.deb | tar -xO --wildcards '*linux-source-*.tar.xz' |
-		tar -xJ -C "$src" --strip-components=1 "${files[@]/#/linux-source-$ver/}" || exit 1
-	rm -rf "$src/dl"
-	touch "$src/.done"
-fi
+pkgver=$(basename "$(dirname "$src")")
+pkgver=${pkgver#src-}
 
 # token class where what
 #   where: vmx (kmod/vmx/vmenter.S), svm (kmod/svm/vmrun.S), c (kmod/, any file)
