@@ -43,10 +43,15 @@ const kvm_cpuid_entry2 *find(const kvm_cpuid_entry2 *e, u32 n, u32 fn, u32 idx)
 	return nullptr;
 }
 
-bool lookup(const kvm_cpuid_entry2 *e, u32 n, u32 fn, u32 idx, u32 regs[4])
+bool lookup(const kvm_cpuid_entry2 *e, u32 n, u32 fn, u32 idx, u32 regs[4],
+	    const kvm_cpuid_entry2 **used)
 {
+	const kvm_cpuid_entry2 *unused;
+	if (!used)
+		used = &unused;
 	if (const kvm_cpuid_entry2 *x = find(e, n, fn, idx)) {
 		set(regs, *x);
+		*used = x;
 		return true;
 	}
 	// get_out_of_range_cpuid_entry
@@ -68,6 +73,7 @@ bool lookup(const kvm_cpuid_entry2 *e, u32 n, u32 fn, u32 idx, u32 regs[4])
 			entry = find(e, n, eff, idx);
 		}
 	}
+	*used = entry;
 	if (entry) {
 		set(regs, *entry);
 		return false;

@@ -63,8 +63,10 @@ const kvm_cpuid_entry2 *find(const kvm_cpuid_entry2 *e, u32 n, u32 fn, u32 idx);
 // 0x80000000, 0xc0000000) reads as the maximum basic leaf with the same subleaf (Intel's
 // rule, SDM Vol. 2A CPUID: "If a value entered for CPUID.EAX is higher than the maximum
 // input value..."); else zeros, except that leaves 0xB and 0x1F keep ECX[7:0] and the
-// x2APIC ID in EDX for any subleaf once subleaf 1 exists. Returns whether it was exact.
-bool lookup(const kvm_cpuid_entry2 *e, u32 n, u32 fn, u32 idx, u32 regs[4]);
+// x2APIC ID in EDX for any subleaf once subleaf 1 exists. Returns whether it was exact;
+// *used (if given): the entry that answered, or nullptr for zeros.
+bool lookup(const kvm_cpuid_entry2 *e, u32 n, u32 fn, u32 idx, u32 regs[4],
+	    const kvm_cpuid_entry2 **used = nullptr);
 
 // KVM's kvm_check_cpuid: a virtual-address width (0x80000008 EAX[15:8]) other than 0, 48
 // or 57 is refused (-EINVAL).
@@ -109,11 +111,12 @@ template <class Leaf> u32 enumerate(Leaf &&leaf, kvm_cpuid_entry2 *out, u32 max)
 		if (last < first || last - first > 0xff) // no such class, or nonsense
 			last = first;
 		for (u32 fn = first;; fn++) {
-			u32 regs[4];
-			leaf(fn, 0, regs);
-			const u32 subs = fn == 7 ? regs[0] + 1 : 1; // 7: 7.0 EAX is the last
+			u32 subs = 1; // subleaves listed for the other indexed leaves
 			for (u32 idx = 0; idx < 64; idx++) {
+				u32 regs[4];
 				leaf(fn, idx, regs);
+				if (fn == 7 && idx == 0)
+					subs = regs[0] + 1; // 7.0 EAX: the last subleaf
 				add(fn, idx, regs);
 				if (!indexed(fn))
 					break;

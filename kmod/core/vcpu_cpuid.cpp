@@ -76,8 +76,17 @@ void Vcpu::guest_cpuid_insn(u32 leaf, u32 subleaf, u32 regs[4])
 		guest_cpuid(leaf, subleaf, id_, arch_->cr4(), regs);
 		return;
 	}
-	update_cpuid_runtime();
-	cpuidt::lookup(cpuid_, cpuid_nent_, leaf, subleaf, regs);
+	// The runtime bits live in leaves 1 and 7 only: bring them up to date when one of
+	// those answered (the table stays as KVM keeps it; GET/SET_CPUID2 update it too).
+	const kvm_cpuid_entry2 *used;
+	cpuidt::lookup(cpuid_, cpuid_nent_, leaf, subleaf, regs, &used);
+	if (used && (used->function == 1 || used->function == 7)) {
+		update_cpuid_runtime();
+		regs[0] = used->eax;
+		regs[1] = used->ebx;
+		regs[2] = used->ecx;
+		regs[3] = used->edx;
+	}
 }
 
 } // namespace dbgkvm

@@ -75,6 +75,19 @@ TEST(CpuidTable, IntelOutOfRangeReadsMaxBasicLeafWithTheSameSubleaf)
 	EXPECT_EQ((Regs{0, 0, 0, 0}), look(t, 0x5, 0));
 }
 
+TEST(CpuidTable, LookupReportsTheEntryThatAnswered)
+{
+	auto t = table(INTEL0);
+	Regs r;
+	const kvm_cpuid_entry2 *used = nullptr;
+	lookup(t.data(), u32(t.size()), 1, 0, r.data(), &used);
+	EXPECT_EQ(&t[1], used);
+	lookup(t.data(), u32(t.size()), 0x20, 1, r.data(), &used); // max basic leaf 0xd.1
+	EXPECT_EQ(&t[5], used);
+	lookup(t.data(), u32(t.size()), 0x5, 0, r.data(), &used); // zeros
+	EXPECT_EQ(nullptr, used);
+}
+
 TEST(CpuidTable, AmdOutOfRangeIsZero)
 {
 	for (Regs v : {AMD0, Regs{0xd, 0x6f677948, 0x656e6975, 0x6e65476e},
