@@ -16,9 +16,7 @@
 namespace fz
 {
 
-/* struct kvm_cpuid2's header and ioctl numbers in the C layout: lib/kvm.h. */
-using kt::cpuid2_header;
-using kt::GET_SUPPORTED_CPUID;
+/* KVM_SET_CPUID2's number in the C layout of struct kvm_cpuid2: lib/kvm.h. */
 using kt::SET_CPUID2;
 
 Device::Device(const std::string &p, bool is_kvm) : path(p), kvm(is_kvm)
@@ -37,22 +35,8 @@ Device::Device(const std::string &p, bool is_kvm) : path(p), kvm(is_kvm)
 	nr_memslots = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	if (max_vcpu_id <= 0)
 		max_vcpu_id = max_vcpus;
-	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) > 0) {
-		for (uint32_t nent = 64; nent <= 4096; nent *= 2) {
-			std::vector<uint8_t> b(sizeof(cpuid2_header) +
-					       nent * sizeof(kvm_cpuid_entry2));
-			auto *h = reinterpret_cast<cpuid2_header *>(b.data());
-			h->nent = nent;
-			if (ioctl(fd, GET_SUPPORTED_CPUID, h) == 0) {
-				b.resize(sizeof(cpuid2_header) +
-					 h->nent * sizeof(kvm_cpuid_entry2));
-				cpuid = std::move(b);
-				break;
-			}
-			if (errno != E2BIG)
-				break;
-		}
-	}
+	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_EXT_CPUID) > 0)
+		cpuid = kt::get_supported_cpuid(fd);
 }
 
 Device::~Device()

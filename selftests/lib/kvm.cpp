@@ -148,30 +148,26 @@ void Vm::close_fd()
 
 /* ---- Vcpu ---- */
 
-/*
- * KVM_GET_SUPPORTED_CPUID, sized by retrying on E2BIG (KVM's protocol).
- * Cached: it does not change while the module is loaded. Empty if the
- * implementation refuses it.
- */
-static const std::vector<uint8_t> &supported_cpuid(int dev_fd)
+std::vector<uint8_t> get_supported_cpuid(int dev_fd)
 {
-	static std::vector<uint8_t> buf;
-	static bool tried;
-	if (tried)
-		return buf;
-	tried = true;
 	for (uint32_t nent = 64; nent <= 4096; nent *= 2) {
 		std::vector<uint8_t> b(sizeof(cpuid2_header) + nent * sizeof(kvm_cpuid_entry2));
 		auto *c = reinterpret_cast<cpuid2_header *>(b.data());
 		c->nent = nent;
 		if (ioctl(dev_fd, GET_SUPPORTED_CPUID, c) == 0) {
 			b.resize(sizeof(cpuid2_header) + c->nent * sizeof(kvm_cpuid_entry2));
-			buf = std::move(b);
-			return buf;
+			return b;
 		}
 		if (errno != E2BIG)
 			break;
 	}
+	return {};
+}
+
+/* get_supported_cpuid(), cached: it does not change while the module is loaded. */
+static const std::vector<uint8_t> &supported_cpuid(int dev_fd)
+{
+	static const std::vector<uint8_t> buf = get_supported_cpuid(dev_fd);
 	return buf;
 }
 

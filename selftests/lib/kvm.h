@@ -35,6 +35,10 @@ static_assert(GET_SUPPORTED_CPUID == 0xc008ae05 && SET_CPUID2 == 0x4008ae90 &&
 	      GET_CPUID2 == 0xc008ae91);
 static_assert(sizeof(kvm_cpuid_entry2) == 40);
 
+/* KVM_GET_SUPPORTED_CPUID, sized by retrying on E2BIG (KVM's protocol): a struct
+ * kvm_cpuid2 in the C layout, or empty if the implementation refuses it. */
+std::vector<uint8_t> get_supported_cpuid(int dev_fd);
+
 /* Guest code assembled into the test binary (see guest_code.h). */
 struct GuestCode {
 	const uint8_t *begin;
