@@ -5,6 +5,7 @@
 // small beside the cost of an exit itself (thousands of cycles); everything inside a
 // backend is direct. See the README's design section.
 #pragma once
+#include "core/cpuid_table.hpp"
 #include "core/msr_rules.hpp"
 #include "debugreg/dr_state.hpp"
 #include "debugreg/knobs.hpp"
@@ -142,9 +143,10 @@ public:
 	// A MOV to CR4 that the core checked (core/cr_rules.hpp); the backend flushes the
 	// guest's TLB where the change requires it.
 	virtual void set_cr4(u64 v) = 0;
-	// MSRs the backend keeps in its control structure; NotMine for the others.
-	[[nodiscard]] virtual MsrResult get_msr(u32 index, u64 *val) = 0;
-	[[nodiscard]] virtual MsrResult set_msr(u32 index, u64 val) = 0;
+	// MSRs the backend keeps in its control structure; NotMine for the others. f: what
+	// the vCPU's CPUID says (the same for the guest and for KVM_GET/SET_MSRS).
+	[[nodiscard]] virtual MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) = 0;
+	[[nodiscard]] virtual MsrResult set_msr(u32 index, u64 val, const cpuidt::Features &f) = 0;
 	// Architectural reset (power-on) state.
 	virtual void reset() = 0;
 

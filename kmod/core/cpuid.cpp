@@ -21,9 +21,7 @@ using namespace x86;
 namespace
 {
 constexpr u32 HV_LEAF = 0x40000000;
-topo::HostCpuid host;	  // set once by guest_cpuid_init, before any VM exists
-u32 guest_phys_bits = 36; // CPUID 0x80000008 EAX[7:0], passed through to the guest
-bool guest_x2apic;	  // CPUID 1 ECX[21], passed through to the guest
+topo::HostCpuid host; // set once by guest_cpuid_init, before any VM exists
 } // namespace
 
 void guest_cpuid_init()
@@ -34,13 +32,6 @@ void guest_cpuid_init()
 	if (ext0[0] >= 0x80000001 && ext0[0] < 0x80010000)
 		cpuid(0x80000001, 0, ext1);
 	host = topo::host_cpuid(leaf0, ext0[0], ext1[2]);
-	u32 r[4];
-	cpuid(1, 0, r);
-	guest_x2apic = r[2] & bit(21);
-	if (ext0[0] >= 0x80000008 && ext0[0] < 0x80010000) {
-		cpuid(0x80000008, 0, r);
-		guest_phys_bits = r[0] & 0xff;
-	}
 }
 
 void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[4])
@@ -66,9 +57,10 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 	switch (leaf) {
 	case 0x1:
 		// VMX, SMX, FMA, PDCM, PCID, XSAVE, OSXSAVE, AVX: not offered (their CR4 bits
-		// raise #GP: core/cr_rules.hpp).
-		regs[2] &=
-		    ~(bit(5) | bit(6) | bit(12) | bit(15) | bit(17) | bit(26) | bit(27) | bit(28));
+		// raise #GP: core/cr_rules.hpp). x2APIC: there is no in-kernel local APIC, so
+		// no x2APIC MSRs (KVM offers it only with one; IA32_APIC_BASE.EXTD is reserved).
+		regs[2] &= ~(bit(5) | bit(6) | bit(12) | bit(15) | bit(17) | bit(21) | bit(26) |
+			     bit(27) | bit(28));
 		regs[2] |= bit(31);    // hypervisor present
 		if (cr4 & CR4_OSXSAVE) // OSXSAVE mirrors CR4
 			regs[2] |= bit(27);
@@ -120,59 +112,21 @@ u32 supported_cpuid(kvm_cpuid_entry2 *out, u32 max)
 	    [](u32 fn, u32 idx, u32 regs[4]) { guest_cpuid(fn, idx, 0, 0, regs); }, out, max);
 }
 
-// MSRs that are not in any backend's control structure.
-MsrResult common_get_msr(u32 index, u64 *val, u64 apic_base)
+cpuidt::Features model_features()
 {
-	switch (index) {
-	case MSR_IA32_APICBASE:
-		*val = apic_base;
-		return MsrResult::Done;
-	case MSR_IA32_UCODE_REV: // IA32_BIOS_SIGN_ID (microcode revision)
-	case MSR_MTRRCAP:	 // no variable ranges, no fixed ranges
-	case MSR_MTRR_DEF_TYPE:
-	case MSR_IA32_MCG_STATUS:
-	case MSR_IA32_MCG_CAP:
-		*val = 0;
-		return MsrResult::Done;
-	case MSR_IA32_MISC_ENABLE: // fast strings
-		*val = 1;
-		return MsrResult::Done;
-	default:
-		return MsrResult::NotMine;
+	// The leaves Features reads, from the model, as a table.
+	constexpr u32 LEAVES[] = {0, 1, 7, 0x80000000, 0x80000001, 0x80000008};
+	kvm_cpuid_entry2 e[sizeof(LEAVES) / sizeof(LEAVES[0])] = {};
+	for (unsigned i = 0; i < sizeof(LEAVES) / sizeof(LEAVES[0]); i++) {
+		u32 regs[4];
+		guest_cpuid(LEAVES[i], 0, 0, 0, regs);
+		e[i].function = LEAVES[i];
+		e[i].eax = regs[0];
+		e[i].ebx = regs[1];
+		e[i].ecx = regs[2];
+		e[i].edx = regs[3];
 	}
-}
-
-MsrResult common_set_msr(u32 index, u64 val, u64 *apic_base)
-{
-	switch (index) {
-	case MSR_IA32_APICBASE: {
-		// KVM's kvm_set_apic_base() for a guest's write: valid, and neither x2APIC back
-		// to xAPIC nor disabled straight to x2APIC. Bits above MAXPHYADDR were accepted
-		// (found by fuzz_test's compare, seed 0x2, through KVM_SET_SREGS).
-		const u64 en = bit(11), extd = bit(10);
-		const bool was_x2 = (*apic_base & (en | extd)) == (en | extd);
-		const bool was_off = !(*apic_base & en);
-		const bool x2 = (val & (en | extd)) == (en | extd);
-		const bool xapic = (val & (en | extd)) == en;
-		if (!apic_base_valid(val) || (was_x2 && xapic) || (was_off && x2))
-			return MsrResult::Fault;
-		*apic_base = val;
-		return MsrResult::Done;
-	}
-	case MSR_IA32_UCODE_REV:
-	case MSR_MTRR_DEF_TYPE:
-		return MsrResult::Done; // ignored writes
-	default:
-		return MsrResult::NotMine;
-	}
-}
-
-bool apic_base_valid(u64 val)
-{
-	const u64 reserved =
-	    ~((u64{1} << guest_phys_bits) - 1) | 0x2ff | (guest_x2apic ? 0 : bit(10));
-	const bool invalid_mode = (val & bit(10)) && !(val & bit(11)); // x2APIC without EN
-	return !(val & reserved) && !invalid_mode;
+	return cpuidt::features(e, sizeof(LEAVES) / sizeof(LEAVES[0]));
 }
 
 } // namespace dbgkvm

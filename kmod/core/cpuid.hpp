@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// What the guest sees of CPUID and of the MSRs no backend keeps.
+// What the guest sees of CPUID before user space sets a table.
 #pragma once
-#include "core/msr_rules.hpp"
+#include "core/cpuid_table.hpp"
 #include "rt/types.hpp"
 
 #include <linux/kvm.h>
@@ -15,12 +15,6 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 // KVM_GET_SUPPORTED_CPUID: the model above as a table (vCPU 0's topology, as KVM gives the
 // host's), at most `max` entries written; returns the table's size (> max: -E2BIG).
 u32 supported_cpuid(kvm_cpuid_entry2 *out, u32 max);
-// The MSRs no backend keeps. NotMine: an MSR nobody models; Fault: a value the guest may
-// not write. Either way the caller injects #GP.
-[[nodiscard]] MsrResult common_get_msr(u32 index, u64 *val, u64 apic_base);
-[[nodiscard]] MsrResult common_set_msr(u32 index, u64 val, u64 *apic_base);
-// IA32_APIC_BASE as KVM's kvm_set_apic_base() takes it, from KVM_SET_SREGS or the guest:
-// no reserved bit (0-7, 9, those above the guest's MAXPHYADDR, and 10 unless the guest's
-// CPUID has x2APIC) and not x2APIC enabled without the xAPIC enable bit.
-[[nodiscard]] bool apic_base_valid(u64 val);
+// What the MSR rules need of the model above (a vCPU's before KVM_SET_CPUID2).
+cpuidt::Features model_features();
 } // namespace dbgkvm

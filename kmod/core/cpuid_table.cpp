@@ -124,4 +124,25 @@ void update_runtime(kvm_cpuid_entry2 *e, u32 n, u64 cr4, u64 apic_base)
 			change(&seven->ecx, OSPKE, cr4 & CR4_PKE);
 }
 
+Features features(const kvm_cpuid_entry2 *e, u32 n)
+{
+	Features f;
+	const kvm_cpuid_entry2 *ext = find(e, n, 0x80000000, 0);
+	const kvm_cpuid_entry2 *e8 = find(e, n, 0x80000008, 0);
+	if (ext && ext->eax >= 0x80000008 && e8)
+		f.phys_bits = e8->eax & 0xff;
+	if (const kvm_cpuid_entry2 *one = find(e, n, 1, 0))
+		f.x2apic = one->ecx & (1u << 21);
+	if (const kvm_cpuid_entry2 *e1 = find(e, n, 0x80000001, 0))
+		f.rdtscp = e1->edx & (1u << 27);
+	if (const kvm_cpuid_entry2 *seven = find(e, n, 7, 0))
+		f.rdpid = seven->ecx & (1u << 22);
+	if (const kvm_cpuid_entry2 *zero = find(e, n, 0, 0)) {
+		for (const auto &v : VENDOR_NO_MAX_BASIC)
+			f.amd_compatible |=
+			    zero->ebx == v[0] && zero->ecx == v[1] && zero->edx == v[2];
+	}
+	return f;
+}
+
 } // namespace dbgkvm::cpuidt

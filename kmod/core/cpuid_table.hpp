@@ -81,6 +81,18 @@ bool tables_equal(const kvm_cpuid_entry2 *a, u32 na, const kvm_cpuid_entry2 *b, 
 // CPUID.7.0:ECX.OSPKE = CR4.PKE (when the table offers XSAVE / PKU).
 void update_runtime(kvm_cpuid_entry2 *e, u32 n, u64 cr4, u64 apic_base);
 
+// What the MSR rules read of a vCPU's CPUID table, as KVM's guest_cpuid_has() and
+// cpuid_query_maxphyaddr() read it: exact entries only, a missing entry offers nothing.
+struct Features {
+	u8 phys_bits = 36;   // MAXPHYADDR: 0x80000008 EAX[7:0] if 0x80000000 reaches it, else 36
+	bool x2apic = false; // 1 ECX[21]: IA32_APIC_BASE.EXTD may be set
+	bool rdtscp = false; // 0x80000001 EDX[27] \ the guest may read and write
+	bool rdpid = false;  // 7.0 ECX[22]       / IA32_TSC_AUX
+	bool amd_compatible = false; // leaf 0: AuthenticAMD, AMDisbetter! or HygonGenuine (KVM's
+				     // guest_cpuid_is_amd_compatible; not: Intel-compatible)
+};
+Features features(const kvm_cpuid_entry2 *e, u32 n);
+
 // KVM_GET_SUPPORTED_CPUID's table from a CPUID model `leaf(fn, idx, regs)`: leaves 0 to
 // the maximum basic leaf, 0x40000000 to its maximum, 0x80000000 to the maximum extended
 // leaf; every subleaf of the indexed leaves (4 and 0x8000001D: up to the first null cache

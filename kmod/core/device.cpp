@@ -2,6 +2,7 @@
 // /dev/dbgkvm: the system ioctls, the choice of backend, and virtualization on while
 // VMs exist.
 #include "core/cpuid.hpp"
+#include "core/msr_io.hpp"
 #include "core/cpuid_table.hpp"
 #include "core/limits.hpp"
 #include "core/vm.hpp"
@@ -56,6 +57,7 @@ Errno check_extension(long cap)
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_GET_MSR_FEATURES:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return debugreg::GUESTDBG_VALID_MASK; // every flag KVM_SET_GUEST_DEBUG accepts
@@ -99,6 +101,39 @@ static Errno get_supported_cpuid(unsigned long arg)
 	return r;
 }
 
+// KVM_GET_MSR_INDEX_LIST and KVM_GET_MSR_FEATURE_INDEX_LIST (KVM's kvm_arch_dev_ioctl):
+// nmsrs set to the list's length first; fewer than that asked: -E2BIG, else the indices.
+static Errno get_msr_list(unsigned long arg, bool features)
+{
+	constexpr u32 MAX = 32;
+	u32 list[MAX];
+	const u32 n = features ? msr::feature_index_list(list, MAX)
+			       : msr::index_list(list, MAX, dk_host_has_tsc_aux);
+	msr::MsrListHeader h;
+	if (dk_copy_from_user(&h, arg, sizeof(h)))
+		return -DK_EFAULT;
+	const u32 asked = h.nmsrs;
+	h.nmsrs = n;
+	if (dk_copy_to_user(arg, &h, sizeof(h)))
+		return -DK_EFAULT;
+	if (asked < n)
+		return -DK_E2BIG;
+	return dk_copy_to_user(arg + sizeof(h), list, n * sizeof(u32)) ? -DK_EFAULT : 0;
+}
+
+// KVM_GET_MSRS on the system fd: the feature MSRs, the host's microcode revision
+// (KVM's kvm_get_msr_feature).
+static Errno get_feature_msrs(unsigned long arg)
+{
+	return msr::msr_io(arg, false, [](u32 index, u64 *v) {
+		if (index != x86::MSR_IA32_UCODE_REV)
+			return MsrResult::NotMine;
+		*v = 0;
+		dk_rdmsr_safe(index, v);
+		return MsrResult::Done;
+	});
+}
+
 static Errno create_vm(unsigned long type)
 {
 	if (type != 0)
@@ -130,6 +165,12 @@ extern "C" long dbgkvm_dev_ioctl(unsigned int cmd, unsigned long arg) noexcept
 		return arg ? -DK_EINVAL : long(DK_PAGE_SIZE * MMAP_PAGES);
 	case cpuidt::IOCTL_GET_SUPPORTED_CPUID:
 		return get_supported_cpuid(arg);
+	case msr::IOCTL_GET_MSR_INDEX_LIST:
+		return get_msr_list(arg, false);
+	case msr::IOCTL_GET_MSR_FEATURE_INDEX_LIST:
+		return get_msr_list(arg, true);
+	case msr::IOCTL_GET_MSRS:
+		return get_feature_msrs(arg);
 	default:
 		return -DK_ENOTTY;
 	}

@@ -53,11 +53,12 @@ ArchExit Vcpu::enter_guest()
 	// the guest the host's CPU and node. The guest's value goes in for the world
 	// switch and the host's comes back (KVM defers the restore to the return to user
 	// space; the kernel itself no longer reads TSC_AUX in its entry code).
-	u64 host_tsc_aux = tsc_aux_;
+	const u64 guest_tsc_aux = msrs_.tsc_aux();
+	u64 host_tsc_aux = guest_tsc_aux;
 	if (dk_host_has_tsc_aux) {
 		dk_rdmsr_safe(x86::MSR_TSC_AUX, &host_tsc_aux);
-		if (host_tsc_aux != tsc_aux_)
-			dk_wrmsr_safe(x86::MSR_TSC_AUX, tsc_aux_);
+		if (host_tsc_aux != guest_tsc_aux)
+			dk_wrmsr_safe(x86::MSR_TSC_AUX, guest_tsc_aux);
 	}
 	dk_trace_guest_entry(vm_.id(), id_, cpu, sdr);
 	// From here to the interrupt window after the exit, the tick charges guest time.
@@ -65,7 +66,7 @@ ArchExit Vcpu::enter_guest()
 	dk_guest_timing_enter();
 	arch_->world_switch();
 	dk_vmscape_after_exit();
-	if (host_tsc_aux != tsc_aux_)
+	if (host_tsc_aux != guest_tsc_aux)
 		dk_wrmsr_safe(x86::MSR_TSC_AUX, host_tsc_aux);
 	regs_changed();
 	drs.exit(dr_, hw);

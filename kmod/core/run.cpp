@@ -233,36 +233,6 @@ int Vcpu::handle_cpuid(const ArchExit &e)
 	return finish_insn(rip);
 }
 
-int Vcpu::handle_msr(const ArchExit &e, bool write)
-{
-	u32 index = static_cast<u32>(reg(RCX));
-	u64 rip;
-	if (!next_rip(e, &rip))
-		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.code, reg(RIP));
-	MsrResult r;
-	if (write) {
-		u64 v = (reg(RDX) << 32) | static_cast<u32>(reg(RAX));
-		r = arch_->set_msr(index, v);
-		if (r == MsrResult::NotMine)
-			r = common_set_msr(index, v, &apic_base_);
-	} else {
-		u64 v = 0;
-		r = arch_->get_msr(index, &v);
-		if (r == MsrResult::NotMine)
-			r = common_get_msr(index, &v, apic_base_);
-		if (r == MsrResult::Done) {
-			set_reg(RAX, static_cast<u32>(v));
-			set_reg(RDX, v >> 32);
-		}
-	}
-	if (r != MsrResult::Done) {
-		// Unknown MSR or bad value: #GP(0), as KVM does without ignore_msrs.
-		arch_->queue_exception(13, true, 0);
-		return 1;
-	}
-	return finish_insn(rip);
-}
-
 // An intercepted MOV to CR4 (SVM: every one; the guest may not set what its CPUID does not
 // offer, core/cr_rules.hpp). Without decode assists the instruction is decoded, and,
 // being emulated, first checked for code breakpoints.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "core/vcpu.hpp"
+#include "core/cpuid.hpp"
 #include "core/limits.hpp"
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
@@ -15,9 +16,6 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 	if (!v)
 		return -DK_ENOMEM;
 	v->ibpb_token_ = dk_new_vcpu_token();
-	// xAPIC enabled at 0xfee00000; the BSP flag only on vCPU 0, KVM's bsp_vcpu_id
-	// (kvm_vcpu_is_reset_bsp). Found by fuzz_test's compare (seed 0x2): every vCPU said BSP.
-	v->apic_base_ = 0xfee00800 | (id == 0 ? 0x100 : 0);
 	u64 pa;
 	v->run_ = static_cast<kvm_run *>(dk_alloc_pages(0, &pa));
 	v->pio_page_ = dk_alloc_pages(0, &pa);
@@ -28,6 +26,10 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 		return -DK_ENOMEM;
 	}
 	v->arch_->reset();
+	v->msrs_.reset(id, dk_host_has_tsc_aux,
+		       v->arch_->vendor() == debugreg::Vendor::Svm ? msr::UCODE_REV_RESET_SVM
+								   : msr::UCODE_REV_RESET_VMX);
+	v->features_ = model_features();
 	v->arch_->attach(&v->dr_, vm.id(), id);
 	debugreg::init(v->dr_);
 	v->arch_->push_debug(debugreg::PUSH_DR7 | debugreg::PUSH_DR6 | debugreg::PUSH_DR_INTERCEPT);

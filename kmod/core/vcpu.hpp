@@ -2,6 +2,7 @@
 // A vCPU: the kvm_run area, the run loop and the exits that go to user space.
 #pragma once
 #include "core/arch.hpp"
+#include "core/core_msrs.hpp"
 #include "debugreg/dr_rules.hpp"
 #include "emulate/decode.hpp"
 #include "emulate/paging.hpp"
@@ -57,6 +58,10 @@ private:
 	bool crosses_page(const emulate::Insn &insn, unsigned size, u64 gpa);
 	int handle_cpuid(const ArchExit &e);
 	int handle_msr(const ArchExit &e, bool write);
+	// MSRs (core/vcpu_msr.cpp): the backend's, then the core's. host: KVM_GET/SET_MSRS.
+	MsrResult get_msr(u32 index, bool host, u64 *val);
+	MsrResult set_msr(u32 index, u64 val, bool host);
+	Errno msrs_ioctl(unsigned long arg, bool write);
 	bool next_rip(const ArchExit &e, u64 *out);
 	u64 rip_after(const emulate::Insn &insn);
 	int skip_and_continue(const ArchExit &e);
@@ -122,10 +127,10 @@ private:
 	u64 pending_next_rip_ = 0;
 	emulate::Insn mmio_insn_ = {}; // Mmio: the instruction to complete
 	emulate::WalkMemo code_walk_;  // the last walk of RIP's page (fetch_insn)
-	u64 apic_base_ = 0;	       // set by create(): what KVM reports after reset
 	int loaded_cpu_ = -1;
-	u64 ibpb_token_ = 0; // unique: which vCPU a CPU ran last (dk_ibpb_on_vcpu_switch)
-	u64 tsc_aux_ = 0;    // the guest's IA32_TSC_AUX (no WRMSR to it yet: always 0)
+	u64 ibpb_token_ = 0;	    // unique: which vCPU a CPU ran last (dk_ibpb_on_vcpu_switch)
+	msr::CoreMsrs msrs_;	    // the MSRs no backend keeps (core/core_msrs.hpp)
+	cpuidt::Features features_; // of the guest's CPUID: the model's, then cpuid_'s
 	kvm_cpuid_entry2 *cpuid_ = nullptr; // KVM_SET_CPUID2's table (dk_zalloc), or none
 	u32 cpuid_nent_ = 0;
 	bool cpuid_set_ = false; // KVM_SET_CPUID2 succeeded once: the guest reads cpuid_

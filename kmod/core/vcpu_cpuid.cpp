@@ -32,7 +32,7 @@ Errno Vcpu::set_cpuid2(unsigned long arg)
 	}
 	// KVM's kvm_set_cpuid: the runtime bits first, so that a VMM that repeats its table
 	// after KVM_RUN (QEMU's vCPU hotplug) matches; after KVM_RUN only the same table.
-	cpuidt::update_runtime(e, h.nent, arch_->cr4(), apic_base_);
+	cpuidt::update_runtime(e, h.nent, arch_->cr4(), msrs_.apic_base());
 	Errno r = 0;
 	if (has_run_) {
 		update_cpuid_runtime();
@@ -45,6 +45,7 @@ Errno Vcpu::set_cpuid2(unsigned long arg)
 		cpuid_ = e;
 		cpuid_nent_ = h.nent;
 		cpuid_set_ = true;
+		features_ = cpuidt::features(e, h.nent);
 		return 0;
 	}
 	dk_free(e);
@@ -67,7 +68,7 @@ Errno Vcpu::get_cpuid2(unsigned long arg)
 
 void Vcpu::update_cpuid_runtime()
 {
-	cpuidt::update_runtime(cpuid_, cpuid_nent_, arch_->cr4(), apic_base_);
+	cpuidt::update_runtime(cpuid_, cpuid_nent_, arch_->cr4(), msrs_.apic_base());
 }
 
 void Vcpu::guest_cpuid_insn(u32 leaf, u32 subleaf, u32 regs[4])

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 // vCPU ioctls other than KVM_RUN: register state, validated as KVM validates it.
-#include "core/cpuid.hpp"
 #include "core/cpuid_table.hpp"
 #include "core/cr_rules.hpp"
 #include "core/msr_rules.hpp"
@@ -69,7 +68,7 @@ Errno Vcpu::get_sregs(unsigned long arg)
 {
 	kvm_sregs s{};
 	arch_->get_sregs(s);
-	s.apic_base = apic_base_;
+	s.apic_base = msrs_.apic_base();
 	return dk_copy_to_user(arg, &s, sizeof(s)) ? -DK_EFAULT : 0;
 }
 
@@ -79,11 +78,11 @@ Errno Vcpu::set_sregs(unsigned long arg)
 	if (dk_copy_from_user(&s, arg, sizeof(s)))
 		return -DK_EFAULT;
 	// KVM's __set_sregs_common(): then kvm_set_apic_base(), -EINVAL before any change.
-	if (!sregs_valid(s) || !apic_base_valid(s.apic_base))
+	if (!sregs_valid(s) || !msr::apic_base_valid(s.apic_base, features_))
 		return -DK_EINVAL;
 	arch_->set_sregs(s);
-	apic_base_ = s.apic_base;
-	return 0;
+	const MsrResult r = msrs_.set(MSR_IA32_APICBASE, s.apic_base, true, features_);
+	return r == MsrResult::Done ? 0 : -DK_EINVAL; // checked above: cannot fail
 }
 
 Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
@@ -113,6 +112,10 @@ Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 		return set_cpuid2(arg);
 	case cpuidt::IOCTL_GET_CPUID2:
 		return get_cpuid2(arg);
+	case msr::IOCTL_GET_MSRS:
+		return msrs_ioctl(arg, false);
+	case msr::IOCTL_SET_MSRS:
+		return msrs_ioctl(arg, true);
 	case KVM_GET_TSC_KHZ: // the guest's TSC runs at the host's rate
 		return static_cast<Errno>(dk_tsc_khz());
 	default:

@@ -64,8 +64,8 @@ public:
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
 	void set_cr4(u64 v) override;
 	void queue_icebp(u32 insn_len) override;
-	MsrResult get_msr(u32 index, u64 *val) override;
-	MsrResult set_msr(u32 index, u64 val) override;
+	MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) override;
+	MsrResult set_msr(u32 index, u64 val, const cpuidt::Features &f) override;
 	void reset() override;
 	void push_debug(u32 push) override;
 	void set_bp_intercept(bool on) override;
@@ -91,6 +91,8 @@ private:
 	u32 event_err_ = 0;
 	u64 gprs_[16] = {}; // RAX and RSP live in the VMCB
 	u64 exit_dr6_ = 0;  // the VMCB DR6 as the last #VMEXIT left it
+	// SYSENTER_ESP/EIP bits 63:32 of a guest whose CPUID is not AMD's (svm_msr.cpp).
+	u32 sysenter_esp_hi_ = 0, sysenter_eip_hi_ = 0;
 };
 
 } // namespace dbgkvm::svm

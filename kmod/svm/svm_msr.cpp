@@ -11,7 +11,7 @@ namespace dbgkvm::svm
 using namespace msr;
 using namespace x86;
 
-MsrResult SvmVcpu::get_msr(u32 index, u64 *val)
+MsrResult SvmVcpu::get_msr(u32 index, const cpuidt::Features &f, u64 *val)
 {
 	VmcbSave &s = vmcb_->save;
 	switch (index) {
@@ -43,10 +43,12 @@ MsrResult SvmVcpu::get_msr(u32 index, u64 *val)
 		*val = s.sysenter_cs;
 		return MsrResult::Done;
 	case MSR_SYSENTER_ESP:
-		*val = s.sysenter_esp;
+		*val = static_cast<u32>(s.sysenter_esp) |
+		       (f.amd_compatible ? 0 : u64{sysenter_esp_hi_} << 32);
 		return MsrResult::Done;
 	case MSR_SYSENTER_EIP:
-		*val = s.sysenter_eip;
+		*val = static_cast<u32>(s.sysenter_eip) |
+		       (f.amd_compatible ? 0 : u64{sysenter_eip_hi_} << 32);
 		return MsrResult::Done;
 	case MSR_PAT:
 		*val = s.g_pat;
@@ -62,7 +64,7 @@ MsrResult SvmVcpu::get_msr(u32 index, u64 *val)
 	}
 }
 
-MsrResult SvmVcpu::set_msr(u32 index, u64 v)
+MsrResult SvmVcpu::set_msr(u32 index, u64 v, const cpuidt::Features &f)
 {
 	VmcbSave &s = vmcb_->save;
 	switch (index) {
@@ -78,13 +80,29 @@ MsrResult SvmVcpu::set_msr(u32 index, u64 v)
 	case MSR_STAR:
 		s.star = v;
 		return MsrResult::Done;
+	case MSR_SYSENTER_ESP:
+	case MSR_SYSENTER_EIP: {
+		// AMD keeps 32 bits: SYSENTER is legacy mode only there (APM Vol. 2, 6.1.1).
+		// An Intel guest's 64-bit SYSENTER needs the high half, which KVM keeps
+		// beside the VMCB for such a guest (cross-vendor migration) and drops for an
+		// AMD one; dbgkvm does the same.
+		if (!canonical(v))
+			return MsrResult::Fault;
+		const u32 hi = f.amd_compatible ? 0 : static_cast<u32>(v >> 32);
+		if (index == MSR_SYSENTER_ESP) {
+			s.sysenter_esp = static_cast<u32>(v);
+			sysenter_esp_hi_ = hi;
+		} else {
+			s.sysenter_eip = static_cast<u32>(v);
+			sysenter_eip_hi_ = hi;
+		}
+		return MsrResult::Done;
+	}
 	case MSR_LSTAR:
 	case MSR_CSTAR:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
-	case MSR_SYSENTER_ESP:
-	case MSR_SYSENTER_EIP:
 		if (!canonical(v))
 			return MsrResult::Fault;
 		if (index == MSR_LSTAR)
@@ -95,12 +113,8 @@ MsrResult SvmVcpu::set_msr(u32 index, u64 v)
 			s.fs.base = v;
 		else if (index == MSR_GS_BASE)
 			s.gs.base = v;
-		else if (index == MSR_KERNEL_GS_BASE)
-			s.kernel_gs_base = v;
-		else if (index == MSR_SYSENTER_ESP)
-			s.sysenter_esp = v;
 		else
-			s.sysenter_eip = v;
+			s.kernel_gs_base = v;
 		return MsrResult::Done;
 	case MSR_SFMASK:
 		s.sfmask = v;

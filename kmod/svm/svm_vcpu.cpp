@@ -93,6 +93,7 @@ void SvmVcpu::put() {}
 void SvmVcpu::reset()
 {
 	__builtin_memset(vmcb_, 0, sizeof(*vmcb_));
+	sysenter_esp_hi_ = sysenter_eip_hi_ = 0;
 	VmcbControl &c = vmcb_->control;
 	VmcbSave &s = vmcb_->save;
 

@@ -95,8 +95,8 @@ public:
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
 	void queue_icebp(u32 insn_len) override;
 	void set_cr4(u64 v) override;
-	MsrResult get_msr(u32 index, u64 *val) override;
-	MsrResult set_msr(u32 index, u64 val) override;
+	MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) override;
+	MsrResult set_msr(u32 index, u64 val, const cpuidt::Features &f) override;
 	void reset() override;
 
 	// What the debug-register model asks of a backend.

@@ -27,7 +27,7 @@ namespace dbgkvm::vmx
 using namespace msr;
 using namespace x86;
 
-MsrResult VmxVcpu::get_msr(u32 index, u64 *val)
+MsrResult VmxVcpu::get_msr(u32 index, const cpuidt::Features &, u64 *val)
 {
 	switch (index) {
 	case MSR_EFER:
@@ -77,7 +77,7 @@ MsrResult VmxVcpu::get_msr(u32 index, u64 *val)
 	}
 }
 
-MsrResult VmxVcpu::set_msr(u32 index, u64 v)
+MsrResult VmxVcpu::set_msr(u32 index, u64 v, const cpuidt::Features &)
 {
 	switch (index) {
 	case MSR_EFER: {

@@ -51,10 +51,11 @@ const Allowed ALLOWED[] = {
     {"system/VM ioctl on a vCPU fd", "-1/ENOTTY", "-1/EINVAL",
      "unknown ioctl: dbgkvm ENOTTY on every fd, KVM EINVAL on the system and vCPU fds"},
     /* README: the ioctls dbgkvm implements are the ones listed there; these read
-     * state dbgkvm does not model (FPU/XSAVE/XCRs, events, MP state, LAPIC, MSR and
-     * CPUID lists, kvmclock, TSC frequency, address translation). */
+     * state dbgkvm does not model (FPU/XSAVE/XCRs, events, MP state, LAPIC, Hyper-V
+     * CPUID, machine checks, kvmclock, address translation). */
     {"KVM_GET_", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},
     {"KVM_TRANSLATE", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},
+    {"KVM_X86_GET_", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},
     /* mmap: KVM maps lazily and its fault handler SIGBUSes pages it lacks; dbgkvm inserts
      * its two pages at mmap time and refuses a range beyond them. KVM's third page is the
      * coalesced-MMIO ring, which dbgkvm does not have. */

@@ -46,18 +46,15 @@ const uint8_t FREE_NR[] = {0x07, 0x08, 0x0b, 0x10, 0x20, 0x3f, 0x43, 0x4a, 0x4f,
 /* ioctl types the VFS does not answer for every file (not 'T', 'X', 'f', 0x94, 0x12). */
 const uint8_t FOREIGN_TYPE[] = {'V', 'U', 'E', 'Q', 0xaf, 0x3b, 'k', 'm'};
 
-struct Hdr4 {
-	uint32_t n;
-};
 struct Hdr8 {
 	uint32_t n, pad;
 };
 
 const Unimplemented UNIMPLEMENTED[] = {
-    {_IOWR(KVMIO, 0x02, Hdr4), "KVM_GET_MSR_INDEX_LIST", 0, 4},
+    {_IOWR(KVMIO, 0xc1, Hdr8), "KVM_GET_SUPPORTED_HV_CPUID (system)", 0, 8},
     {KVM_GET_DEVICE_ATTR, "KVM_GET_DEVICE_ATTR (system)", 0, sizeof(kvm_device_attr)},
     {_IOWR(KVMIO, 0x09, Hdr8), "KVM_GET_EMULATED_CPUID", 0, 8},
-    {_IOWR(KVMIO, 0x0a, Hdr4), "KVM_GET_MSR_FEATURE_INDEX_LIST", 0, 4},
+    {_IOR(KVMIO, 0x9d, uint64_t), "KVM_X86_GET_MCE_CAP_SUPPORTED", 0, 8},
     {KVM_GET_CLOCK, "KVM_GET_CLOCK", 1, sizeof(kvm_clock_data)},
     {KVM_GET_PIT2, "KVM_GET_PIT2", 1, sizeof(kvm_pit_state2)},
     {KVM_GET_FPU, "KVM_GET_FPU", 2, sizeof(kvm_fpu)},
@@ -68,7 +65,7 @@ const Unimplemented UNIMPLEMENTED[] = {
     {KVM_GET_SREGS2, "KVM_GET_SREGS2", 2, sizeof(kvm_sregs2)},
     {KVM_GET_XSAVE, "KVM_GET_XSAVE", 2, sizeof(kvm_xsave)},
     {KVM_TRANSLATE, "KVM_TRANSLATE", 2, sizeof(kvm_translation)},
-    {_IOWR(KVMIO, 0x88, Hdr8), "KVM_GET_MSRS", 2, 8},
+    {_IOWR(KVMIO, 0xc1, Hdr8), "KVM_GET_SUPPORTED_HV_CPUID", 2, 8},
     {KVM_GET_NESTED_STATE, "KVM_GET_NESTED_STATE", 2, sizeof(kvm_nested_state)},
 };
 

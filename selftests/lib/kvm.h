@@ -35,6 +35,23 @@ static_assert(GET_SUPPORTED_CPUID == 0xc008ae05 && SET_CPUID2 == 0x4008ae90 &&
 	      GET_CPUID2 == 0xc008ae91);
 static_assert(sizeof(kvm_cpuid_entry2) == 40);
 
+/* The same for struct kvm_msrs (8-byte header, 16-byte entries) and struct kvm_msr_list
+ * (4-byte header, 4-byte indices). */
+struct msrs_header {
+	uint32_t nmsrs;
+	uint32_t pad;
+};
+struct msr_list_header {
+	uint32_t nmsrs;
+};
+constexpr unsigned long GET_MSR_INDEX_LIST = _IOWR(KVMIO, 0x02, msr_list_header);
+constexpr unsigned long GET_MSR_FEATURE_INDEX_LIST = _IOWR(KVMIO, 0x0a, msr_list_header);
+constexpr unsigned long GET_MSRS = _IOWR(KVMIO, 0x88, msrs_header);
+constexpr unsigned long SET_MSRS = _IOW(KVMIO, 0x89, msrs_header);
+static_assert(GET_MSR_INDEX_LIST == 0xc004ae02 && GET_MSR_FEATURE_INDEX_LIST == 0xc004ae0a &&
+	      GET_MSRS == 0xc008ae88 && SET_MSRS == 0x4008ae89);
+static_assert(sizeof(kvm_msr_entry) == 16);
+
 /* KVM_GET_SUPPORTED_CPUID, sized by retrying on E2BIG (KVM's protocol): a struct
  * kvm_cpuid2 in the C layout, or empty if the implementation refuses it. */
 std::vector<uint8_t> get_supported_cpuid(int dev_fd);
