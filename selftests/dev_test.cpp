@@ -77,6 +77,8 @@ static const struct {
     {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", 1},
     {KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR", 1},
     {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", 1},
+    {KVM_CAP_GET_MSR_FEATURES, "KVM_CAP_GET_MSR_FEATURES", 1},
+    {KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE", 1},
 };
 
 static void check_caps(int fd)

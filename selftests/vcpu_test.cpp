@@ -127,6 +127,38 @@ TEST(sregs_apic_base_reserved_einval)
 	}
 }
 
+TEST(mp_state_without_local_apic_is_runnable)
+{
+	/*
+	 * Without an in-kernel local APIC every vCPU is runnable (KVM's kvm_arch_vcpu_create)
+	 * and stays so: HLT exits to user space. KVM_SET_MP_STATE takes RUNNABLE only; the
+	 * states a local APIC leaves (UNINITIALIZED, INIT_RECEIVED, HALTED, SIPI_RECEIVED,
+	 * AP_RESET_HOLD) and those of other architectures are -EINVAL
+	 * (kvm_arch_vcpu_ioctl_set_mpstate).
+	 */
+	Vm vm;
+	Vcpu v0(vm, 0), v1(vm, 1);
+	for (Vcpu *v : {&v0, &v1}) {
+		kvm_mp_state s{~0u};
+		CHECK_OK(ioctl(v->fd(), KVM_GET_MP_STATE, &s));
+		CHECK_EQ((uint32_t)KVM_MP_STATE_RUNNABLE, s.mp_state);
+		s.mp_state = KVM_MP_STATE_RUNNABLE;
+		CHECK_OK(ioctl(v->fd(), KVM_SET_MP_STATE, &s));
+		for (uint32_t bad : std::initializer_list<uint32_t>{
+			 KVM_MP_STATE_UNINITIALIZED, KVM_MP_STATE_INIT_RECEIVED,
+			 KVM_MP_STATE_HALTED, KVM_MP_STATE_SIPI_RECEIVED, KVM_MP_STATE_STOPPED,
+			 KVM_MP_STATE_CHECK_STOP, KVM_MP_STATE_OPERATING, KVM_MP_STATE_LOAD,
+			 KVM_MP_STATE_AP_RESET_HOLD, 10u, 0xffffffffu}) {
+			s.mp_state = bad;
+			CHECK_ERRNO(EINVAL, ioctl(v->fd(), KVM_SET_MP_STATE, &s));
+		}
+		CHECK_OK(ioctl(v->fd(), KVM_GET_MP_STATE, &s));
+		CHECK_EQ((uint32_t)KVM_MP_STATE_RUNNABLE, s.mp_state);
+		CHECK_ERRNO(EFAULT, ioctl(v->fd(), KVM_GET_MP_STATE, bad_user_ptr()));
+		CHECK_ERRNO(EFAULT, ioctl(v->fd(), KVM_SET_MP_STATE, bad_user_ptr()));
+	}
+}
+
 TEST(sregs_cr8_is_the_guests_tpr)
 {
 	/*

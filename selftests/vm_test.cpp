@@ -222,6 +222,53 @@ TEST(bad_argument_pointer_efault)
 	CHECK_ERRNO(EFAULT, ioctl(vm.fd(), KVM_SET_USER_MEMORY_REGION, nullptr));
 }
 
+/*
+ * KVM_SET_USER_MEMORY_REGION2 (KVM 6.8 on; KVM_CAP_USER_MEMORY2): the same slot rules
+ * with a larger struct. A guest_memfd (KVM_MEM_GUEST_MEMFD) needs a VM type with private
+ * memory: -EINVAL on the default type, in KVM and dbgkvm.
+ */
+TEST(user_memory_region2)
+{
+	Vm vm0;
+	if (!check_extension(vm0.fd(), KVM_CAP_USER_MEMORY2)) {
+		CHECK(is_kvm());
+		SKIP("this kernel's KVM predates KVM_SET_USER_MEMORY_REGION2");
+	}
+	Guest g(Mode::Long64, GUEST(guest_peek_poke));
+	auto *mem = static_cast<uint8_t *>(alloc_host_mem(SLOT1_SIZE));
+	kvm_userspace_memory_region2 r{};
+	r.slot = 1;
+	r.guest_phys_addr = SLOT1_GPA;
+	r.memory_size = SLOT1_SIZE;
+	r.userspace_addr = reinterpret_cast<uint64_t>(mem);
+	r.flags = KVM_MEM_GUEST_MEMFD;
+	CHECK_ERRNO(EINVAL, ioctl(g.vm.fd(), KVM_SET_USER_MEMORY_REGION2, &r));
+	r.flags = BAD_FLAG;
+	CHECK_ERRNO(EINVAL, ioctl(g.vm.fd(), KVM_SET_USER_MEMORY_REGION2, &r));
+	r.flags = 0;
+	CHECK_OK(ioctl(g.vm.fd(), KVM_SET_USER_MEMORY_REGION2, &r));
+	reinterpret_cast<volatile uint32_t *>(mem)[0] = 0x1234;
+	CHECK_EQ(0x1234ull, peek_poke(g, SLOT1_GPA, 0xaaaa));
+	CHECK_EQ(0xaaaau, reinterpret_cast<volatile uint32_t *>(mem)[1]);
+	/* the v1 call sees the slot: an overlap */
+	CHECK_REGION(EEXIST, g.vm, 2, SLOT1_GPA, 0x1000, reinterpret_cast<uint64_t>(mem));
+	/* the whole struct is read: one that runs into an unmapped page is EFAULT */
+	auto *pages = static_cast<uint8_t *>(
+	    mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	CHECK(pages != MAP_FAILED);
+	CHECK_OK(mprotect(pages + 4096, 4096, PROT_NONE));
+	uint8_t *edge = pages + 4096 - sizeof(kvm_userspace_memory_region);
+	memcpy(edge, &r, sizeof(kvm_userspace_memory_region));
+	CHECK_ERRNO(EFAULT, ioctl(g.vm.fd(), KVM_SET_USER_MEMORY_REGION2, edge));
+	CHECK_OK(ioctl(g.vm.fd(), KVM_SET_USER_MEMORY_REGION, edge)); /* v1: the same slot */
+	munmap(pages, 8192);
+	CHECK_ERRNO(EFAULT, ioctl(g.vm.fd(), KVM_SET_USER_MEMORY_REGION2, bad_user_ptr()));
+	/* deleted through v2 */
+	r.memory_size = 0;
+	CHECK_OK(ioctl(g.vm.fd(), KVM_SET_USER_MEMORY_REGION2, &r));
+	CHECK_REGION(0, g.vm, 2, SLOT1_GPA, 0x1000, reinterpret_cast<uint64_t>(mem));
+}
+
 TEST(host_guest_share_memory)
 {
 	Guest g(Mode::Long64, GUEST(guest_peek_poke));

@@ -8,6 +8,7 @@
 #include "core/vm.hpp"
 #include "dbgkvm_glue.h"
 #include "debugreg/dr_bits.hpp"
+#include "uapi/linux/dbgkvm_compat.h"
 
 namespace dbgkvm
 {
@@ -58,6 +59,8 @@ Errno check_extension(long cap)
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_USER_MEMORY2:
+	case KVM_CAP_MP_STATE:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return debugreg::GUESTDBG_VALID_MASK; // every flag KVM_SET_GUEST_DEBUG accepts

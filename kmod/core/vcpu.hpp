@@ -106,6 +106,8 @@ private:
 	Errno set_regs(unsigned long arg);
 	Errno get_sregs(unsigned long arg);
 	Errno set_sregs(unsigned long arg);
+	Errno get_mp_state(unsigned long arg);
+	Errno set_mp_state(unsigned long arg);
 	// CPUID (core/vcpu_cpuid.cpp).
 	Errno set_cpuid2(unsigned long arg);
 	Errno get_cpuid2(unsigned long arg);

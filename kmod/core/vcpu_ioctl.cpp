@@ -85,6 +85,24 @@ Errno Vcpu::set_sregs(unsigned long arg)
 	return r == MsrResult::Done ? 0 : -DK_EINVAL; // checked above: cannot fail
 }
 
+// KVM_GET/SET_MP_STATE without an in-kernel local APIC: every vCPU is runnable (KVM's
+// kvm_arch_vcpu_create), HLT exits to user space, and the other states, which only a
+// local APIC leaves (INIT, SIPI, an in-kernel HLT), are refused with -EINVAL
+// (kvm_arch_vcpu_ioctl_set_mpstate).
+Errno Vcpu::get_mp_state(unsigned long arg)
+{
+	const kvm_mp_state s{KVM_MP_STATE_RUNNABLE};
+	return dk_copy_to_user(arg, &s, sizeof(s)) ? -DK_EFAULT : 0;
+}
+
+Errno Vcpu::set_mp_state(unsigned long arg)
+{
+	kvm_mp_state s;
+	if (dk_copy_from_user(&s, arg, sizeof(s)))
+		return -DK_EFAULT;
+	return s.mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -DK_EINVAL;
+}
+
 Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 {
 	if (!vm_.owner_is_current())
@@ -116,6 +134,10 @@ Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 		return msrs_ioctl(arg, false);
 	case msr::IOCTL_SET_MSRS:
 		return msrs_ioctl(arg, true);
+	case KVM_GET_MP_STATE:
+		return get_mp_state(arg);
+	case KVM_SET_MP_STATE:
+		return set_mp_state(arg);
 	case KVM_GET_TSC_KHZ: // the guest's TSC runs at the host's rate
 		return static_cast<Errno>(dk_tsc_khz());
 	default:

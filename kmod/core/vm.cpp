@@ -3,6 +3,7 @@
 #include "core/vcpu.hpp"
 #include "dbgkvm_glue.h"
 #include "rt/new.hpp"
+#include "uapi/linux/dbgkvm_compat.h"
 
 namespace dbgkvm
 {
@@ -99,10 +100,14 @@ void Vm::unpin_slot(MemSlot &s)
 		dk_pin_uncharge(mm_, n); // the owner's charge, whoever drops the last pin
 }
 
-Errno Vm::set_memory_region(unsigned long arg)
+// KVM_SET_USER_MEMORY_REGION, or its v2 (KVM_SET_USER_MEMORY_REGION2), which adds a
+// guest_memfd: dbgkvm takes no flag, KVM_MEM_GUEST_MEMFD included (-EINVAL, as KVM
+// on a VM type without private memory), so the guest_memfd fields go unread, as in
+// KVM; the v1 fields are the same in both.
+Errno Vm::set_memory_region(unsigned long arg, bool v2)
 {
-	kvm_userspace_memory_region m;
-	if (dk_copy_from_user(&m, arg, sizeof(m)))
+	kvm_userspace_memory_region2 m{};
+	if (dk_copy_from_user(&m, arg, v2 ? sizeof(m) : sizeof(kvm_userspace_memory_region)))
 		return -DK_EFAULT;
 	SlotRequest req{m.slot, m.flags, m.guest_phys_addr, m.memory_size, m.userspace_addr};
 	// access_ok() whatever the size: KVM checks a deletion's address too (found by
@@ -270,7 +275,9 @@ Errno Vm::ioctl(unsigned int cmd, unsigned long arg)
 		return -DK_EIO;
 	switch (cmd) {
 	case KVM_SET_USER_MEMORY_REGION:
-		return set_memory_region(arg);
+		return set_memory_region(arg, false);
+	case KVM_SET_USER_MEMORY_REGION2:
+		return set_memory_region(arg, true);
 	case KVM_CREATE_VCPU:
 		return create_vcpu(arg);
 	case KVM_CHECK_EXTENSION:

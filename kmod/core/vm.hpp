@@ -47,7 +47,7 @@ public:
 private:
 	Vm() = default;
 	~Vm();
-	Errno set_memory_region(unsigned long arg);
+	Errno set_memory_region(unsigned long arg, bool v2);
 	Errno create_vcpu(unsigned long id);
 	Errno set_identity_map_addr(unsigned long arg);
 	Errno enable_cap(unsigned long arg);

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <linux/kvm.h>
+#include <uapi/linux/dbgkvm_compat.h> /* 6.12 KVM ABI the 6.1 uapi lacks */
 #include <string>
 #include <vector>
 
