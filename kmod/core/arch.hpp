@@ -7,6 +7,7 @@
 #pragma once
 #include "core/cpuid_table.hpp"
 #include "core/msr_rules.hpp"
+#include "core/vcpu_events.hpp"
 #include "debugreg/dr_state.hpp"
 #include "debugreg/knobs.hpp"
 #include "rt/types.hpp"
@@ -137,6 +138,14 @@ public:
 	debugreg::Vendor vendor() const { return vendor_; }
 
 	virtual void queue_exception(u8 vector, bool has_error, u32 error) = 0;
+	// KVM_GET/SET_VCPU_EVENTS (core/vcpu_events.hpp): the event the next entry injects,
+	// and the guest's interrupt shadow as KVM_X86_SHADOW_INT_* bits. set_event takes a
+	// hardware exception, checked by the core, or nothing (info 0).
+	virtual events::ArchEvent event() = 0;
+	virtual void set_event(const events::ArchEvent &e) = 0;
+	virtual u8 interrupt_shadow() = 0;
+	virtual void set_interrupt_shadow(u8 mask) = 0;
+	virtual void set_cr2(u64 v) = 0; // a pending #PF's payload
 	// ICEBP's #DB, delivered as a privileged software exception after the instruction
 	// (VMX only: SVM reports ICEBP as an ordinary #DB intercept).
 	virtual void queue_icebp(u32 insn_len) = 0;

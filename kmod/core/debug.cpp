@@ -47,6 +47,10 @@ dr::GuestCtx Vcpu::guest_ctx()
 void Vcpu::queue_db(u64 payload)
 {
 	arch_->push_debug(dr::deliver_db(dr_, payload));
+	if (!arch_->event_pending()) {
+		payload_valid_ = payload != 0;
+		payload_ = payload;
+	}
 	arch_->queue_exception(VEC_DB, false, 0);
 }
 

@@ -61,6 +61,8 @@ Errno check_extension(long cap)
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_USER_MEMORY2:
 	case KVM_CAP_MP_STATE:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_EXCEPTION_PAYLOAD:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return debugreg::GUESTDBG_VALID_MASK; // every flag KVM_SET_GUEST_DEBUG accepts

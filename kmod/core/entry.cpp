@@ -65,6 +65,7 @@ ArchExit Vcpu::enter_guest()
 	// The backend's world_switch brackets the switch itself with dk_guest_state_*.
 	dk_guest_timing_enter();
 	arch_->world_switch();
+	payload_valid_ = false; // the queued exception, if any, was injected
 	dk_vmscape_after_exit();
 	if (host_tsc_aux != guest_tsc_aux)
 		dk_wrmsr_safe(x86::MSR_TSC_AUX, host_tsc_aux);

@@ -78,6 +78,8 @@ void Vcpu::put()
 void Vcpu::reset_after_shutdown()
 {
 	regs_changed();
+	payload_valid_ = false;
+	nmi_masked_ = false;
 	arch_->push_debug(debugreg::reset(dr_) | debugreg::PUSH_DR7 | debugreg::PUSH_DR6 |
 			  debugreg::PUSH_DR_INTERCEPT);
 	arch_->set_bp_intercept(debugreg::intercept_bp(dr_));

@@ -107,6 +107,10 @@ private:
 	Errno get_sregs(unsigned long arg);
 	Errno set_sregs(unsigned long arg);
 	Errno get_mp_state(unsigned long arg);
+	Errno get_vcpu_events(unsigned long arg);
+	Errno set_vcpu_events(unsigned long arg);
+	events::Exception queued_exception();
+	void vcpu_events(bool payload_cap, kvm_vcpu_events *e);
 	Errno set_mp_state(unsigned long arg);
 	// CPUID (core/vcpu_cpuid.cpp).
 	Errno set_cpuid2(unsigned long arg);
@@ -120,6 +124,12 @@ private:
 	dk_guest_fpu *fpu_ = nullptr; // the guest's FPU state (the kernel's fpu_guest)
 	debugreg::State dr_ = {};
 	u64 code_db_rip_ = ~u64{0}; // linear RIP whose code #DB the guest was just given
+	// The payload of the exception queued for the next entry, already delivered to DR6
+	// or CR2 (KVM_GET_VCPU_EVENTS reports it while the exception is pending); dropped
+	// once the entry injected it.
+	bool payload_valid_ = false;
+	u64 payload_ = 0;
+	bool nmi_masked_ = false; // KVM_SET_VCPU_EVENTS' nmi.masked (no NMIs yet)
 	kvm_run *run_ = nullptr;
 	void *pio_page_ = nullptr;
 	Pending pending_ = Pending::None;

@@ -103,6 +103,62 @@ Errno Vcpu::set_mp_state(unsigned long arg)
 	return s.mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -DK_EINVAL;
 }
 
+events::Exception Vcpu::queued_exception()
+{
+	return events::from_arch(arch_->event(), payload_valid_, payload_);
+}
+
+void Vcpu::vcpu_events(bool payload_cap, kvm_vcpu_events *e)
+{
+	events::get(queued_exception(), arch_->interrupt_shadow(), nmi_masked_, payload_cap, e);
+}
+
+Errno Vcpu::get_vcpu_events(unsigned long arg)
+{
+	kvm_vcpu_events e;
+	vcpu_events(vm_.exception_payload(), &e);
+	return dk_copy_to_user(arg, &e, sizeof(e)) ? -DK_EFAULT : 0;
+}
+
+// KVM_SET_VCPU_EVENTS (core/vcpu_events.hpp has the rules). The exception replaces the
+// queued one, unless it asks for what KVM_GET_VCPU_EVENTS' report of the queued one would
+// (a VMM's save and restore): then the queued event stays as it is, with what the report
+// leaves out (an ICEBP's instruction length, a software exception). A pending exception's payload is
+// delivered now, to DR6 (#DB) or CR2 (#PF): dbgkvm delivers when it queues.
+Errno Vcpu::set_vcpu_events(unsigned long arg)
+{
+	kvm_vcpu_events e;
+	if (dk_copy_from_user(&e, arg, sizeof(e)))
+		return -DK_EFAULT;
+	const bool cap = vm_.exception_payload();
+	events::Exception want, now;
+	if (!events::accept(e, cap, &want))
+		return -DK_EINVAL;
+	kvm_vcpu_events cur;
+	vcpu_events(cap, &cur);
+	if (!events::accept(cur, cap, &now) || !events::same(want, now)) {
+		payload_valid_ = false;
+		arch_->set_event({});
+		if (want.pending && want.has_payload && want.vector == VEC_DB) {
+			queue_db(want.payload);
+		} else if (want.pending || want.injected) {
+			if (want.pending && want.has_payload && want.vector == VEC_PF)
+				arch_->set_cr2(want.payload);
+			arch_->set_event({events::INFO_VALID |
+					      (events::TYPE_HW_EXCEPTION << events::TYPE_SHIFT) |
+					      want.vector |
+					      (want.has_error ? events::INFO_ERROR_VALID : 0),
+					  want.error, want.injected});
+			payload_valid_ = want.has_payload;
+			payload_ = want.payload;
+		}
+	}
+	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW)
+		arch_->set_interrupt_shadow(e.interrupt.shadow);
+	nmi_masked_ = e.nmi.masked;
+	return 0;
+}
+
 Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 {
 	if (!vm_.owner_is_current())
@@ -134,6 +190,10 @@ Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 		return msrs_ioctl(arg, false);
 	case msr::IOCTL_SET_MSRS:
 		return msrs_ioctl(arg, true);
+	case KVM_GET_VCPU_EVENTS:
+		return get_vcpu_events(arg);
+	case KVM_SET_VCPU_EVENTS:
+		return set_vcpu_events(arg);
 	case KVM_GET_MP_STATE:
 		return get_mp_state(arg);
 	case KVM_SET_MP_STATE:

@@ -246,16 +246,24 @@ Errno Vm::set_identity_map_addr(unsigned long arg)
 	return r;
 }
 
-// KVM_ENABLE_CAP on the VM fd (KVM's kvm_vm_ioctl_enable_cap): flags must be 0, and the
-// one cap dbgkvm takes is KVM_CAP_MAX_VCPU_ID, up to KVM_CAP_MAX_VCPU_ID's value and once:
-// the same value again succeeds, another (also after the first vCPU fixed the default) is
-// -EINVAL. Any other cap: -EINVAL.
+// KVM_ENABLE_CAP on the VM fd (KVM's kvm_vm_ioctl_enable_cap): flags must be 0. The caps
+// dbgkvm takes:
+//  - KVM_CAP_MAX_VCPU_ID, up to KVM_CAP_MAX_VCPU_ID's value and once: the same value again
+//    succeeds, another (also after the first vCPU fixed the default) is -EINVAL;
+//  - KVM_CAP_EXCEPTION_PAYLOAD: args[0] turns it on or off, at any time.
+// Any other cap: -EINVAL.
 Errno Vm::enable_cap(unsigned long arg)
 {
 	kvm_enable_cap cap;
 	if (dk_copy_from_user(&cap, arg, sizeof(cap)))
 		return -DK_EFAULT;
-	if (cap.flags || cap.cap != KVM_CAP_MAX_VCPU_ID || cap.args[0] > MAX_VCPU_ID)
+	if (cap.flags)
+		return -DK_EINVAL;
+	if (cap.cap == KVM_CAP_EXCEPTION_PAYLOAD) {
+		__atomic_store_n(&exception_payload_, cap.args[0] != 0, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (cap.cap != KVM_CAP_MAX_VCPU_ID || cap.args[0] > MAX_VCPU_ID)
 		return -DK_EINVAL;
 	dk_mutex_lock(lock_);
 	Errno r = -DK_EINVAL;

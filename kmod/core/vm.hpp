@@ -43,6 +43,10 @@ public:
 	// KVM's rule: only the process that created the VM may use it (-EIO otherwise);
 	// guest memory and pins are in that process's address space.
 	bool owner_is_current() const { return dk_mm_is_current(mm_); }
+	bool exception_payload() const
+	{
+		return __atomic_load_n(&exception_payload_, __ATOMIC_RELAXED);
+	}
 
 private:
 	Vm() = default;
@@ -65,6 +69,7 @@ private:
 	// The vCPU ids the VM takes: KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID), else fixed at
 	// MAX_VCPU_ID by the first KVM_CREATE_VCPU; 0 until either (KVM's max_vcpu_ids).
 	u64 max_vcpu_ids_ = 0;
+	bool exception_payload_ = false; // KVM_CAP_EXCEPTION_PAYLOAD enabled
 	Vcpu *vcpus_[MAX_VCPUS] = {};
 	MemSlots slots_;
 };

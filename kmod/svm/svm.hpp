@@ -62,6 +62,11 @@ public:
 	u64 guest_dr6() override;
 	u64 guest_dr7() override;
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
+	events::ArchEvent event() override;
+	void set_event(const events::ArchEvent &e) override;
+	u8 interrupt_shadow() override;
+	void set_interrupt_shadow(u8 mask) override;
+	void set_cr2(u64 v) override;
 	void set_cr4(u64 v) override;
 	void queue_icebp(u32 insn_len) override;
 	MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) override;
@@ -89,8 +94,9 @@ private:
 	bool flush_pending_ = false; // flush the guest TLB at the next entry (a CR4 write)
 	u32 event_ = 0;		     // EVENTINJ for the next entry (0: none)
 	u32 event_err_ = 0;
-	u64 gprs_[16] = {}; // RAX and RSP live in the VMCB
-	u64 exit_dr6_ = 0;  // the VMCB DR6 as the last #VMEXIT left it
+	bool event_reinjected_ = false; // event_ came from EXITINTINFO (KVM's "injected")
+	u64 gprs_[16] = {};		// RAX and RSP live in the VMCB
+	u64 exit_dr6_ = 0;		// the VMCB DR6 as the last #VMEXIT left it
 	// SYSENTER_ESP/EIP bits 63:32 of a guest whose CPUID is not AMD's (svm_msr.cpp).
 	u32 sysenter_esp_hi_ = 0, sysenter_eip_hi_ = 0;
 };

@@ -265,9 +265,45 @@ void SvmVcpu::queue_exception(u8 vector, bool has_error, u32 error)
 {
 	if (event_ & EVT_VALID)
 		return; // an event interrupted by this exit goes first; the guest re-faults
+	// No error code in real mode (KVM clears it too: kvm_inject_exception).
+	if (!(vmcb_->save.cr0 & x86::CR0_PE))
+		has_error = false;
 	event_ = EVT_VALID | (EVT_EXCEPTION << EVT_TYPE_SHIFT) | vector |
 		 (has_error ? EVT_ERR_VALID : 0);
 	event_err_ = error;
+	event_reinjected_ = false;
+}
+
+events::ArchEvent SvmVcpu::event()
+{
+	return {event_, event_err_, event_reinjected_};
+}
+
+void SvmVcpu::set_event(const events::ArchEvent &e)
+{
+	event_ = e.info;
+	if (!(vmcb_->save.cr0 & x86::CR0_PE))
+		event_ &= ~EVT_ERR_VALID;
+	event_err_ = e.error;
+	event_reinjected_ = e.reinjected;
+}
+
+// SVM has one interrupt-shadow bit for STI and MOV SS alike (APM Vol. 2, 15.21.5): KVM
+// reports it as both, and sets it for either.
+u8 SvmVcpu::interrupt_shadow()
+{
+	return (vmcb_->control.int_state & 1) ? KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI
+					      : 0;
+}
+
+void SvmVcpu::set_interrupt_shadow(u8 mask)
+{
+	vmcb_->control.int_state = (vmcb_->control.int_state & ~1u) | (mask ? 1 : 0);
+}
+
+void SvmVcpu::set_cr2(u64 v)
+{
+	vmcb_->save.cr2 = v;
 }
 
 // Never asked for: the SVM exit decode reports ICEBP as an ordinary #DB intercept (the
@@ -293,6 +329,7 @@ void SvmVcpu::save_exit_int_info()
 		return;
 	event_ = info;
 	event_err_ = vmcb_->control.exit_int_info_err;
+	event_reinjected_ = true;
 }
 
 // Apply the debug-register model to the VMCB (the hardware state a rule changed).

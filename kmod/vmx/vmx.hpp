@@ -93,6 +93,11 @@ public:
 	u64 guest_dr6() override;
 	u64 guest_dr7() override;
 	void queue_exception(u8 vector, bool has_error, u32 error) override;
+	events::ArchEvent event() override;
+	void set_event(const events::ArchEvent &e) override;
+	u8 interrupt_shadow() override;
+	void set_interrupt_shadow(u8 mask) override;
+	void set_cr2(u64 v) override;
 	void queue_icebp(u32 insn_len) override;
 	void set_cr4(u64 v) override;
 	MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) override;
@@ -151,6 +156,7 @@ private:
 	u64 pat_ = 0x0007040600070406ULL; // when the controls cannot load IA32_PAT
 	// The event to inject at the next entry (VM_ENTRY_INTR_INFO), 0: none.
 	u32 event_ = 0, event_err_ = 0, event_len_ = 0;
+	bool event_reinjected_ = false; // event_ came from IDT-vectoring (KVM's "injected")
 };
 
 } // namespace dbgkvm::vmx

@@ -89,6 +89,7 @@ void VmxVcpu::queue_icebp(u32 insn_len)
 		return;
 	event_ = INTR_INFO_VALID | (INTR_TYPE_PRIV_SW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | 1;
 	event_len_ = insn_len;
+	event_reinjected_ = false;
 }
 
 // #BP exits only with KVM_GUESTDBG_USE_SW_BP: RIP is at the INT3 (a software exception

@@ -32,6 +32,22 @@ void VmxVcpu::queue_exception(u8 vector, bool has_error, u32 error)
 		 (has_error ? INTR_INFO_ERROR_VALID : 0);
 	event_err_ = error;
 	event_len_ = 0;
+	event_reinjected_ = false;
+}
+
+events::ArchEvent VmxVcpu::event()
+{
+	return {event_, event_err_, event_reinjected_};
+}
+
+void VmxVcpu::set_event(const events::ArchEvent &e)
+{
+	event_ = e.info;
+	if (!(vmread(GUEST_CR0) & CR0_PE))
+		event_ &= ~INTR_INFO_ERROR_VALID;
+	event_err_ = e.error;
+	event_len_ = 0;
+	event_reinjected_ = e.reinjected;
 }
 
 // An event whose delivery the exit interrupted (IDT-vectoring information, 27.2.4) is
@@ -44,6 +60,7 @@ void VmxVcpu::save_idt_vectoring(const ExitInfo &x)
 	event_ = x.idt_info & ~INTR_INFO_NMI_UNBLOCK;
 	event_err_ = x.idt_error;
 	event_len_ = x.insn_len;
+	event_reinjected_ = true;
 }
 
 bool VmxVcpu::event_pending()

@@ -337,4 +337,29 @@ bool VmxVcpu::movss_shadow()
 	return vmread(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS;
 }
 
+u8 VmxVcpu::interrupt_shadow()
+{
+	const u64 is = vmread(GUEST_INTERRUPTIBILITY_INFO);
+	return ((is & INTERRUPTIBILITY_STI) ? KVM_X86_SHADOW_INT_STI : 0) |
+	       ((is & INTERRUPTIBILITY_MOV_SS) ? KVM_X86_SHADOW_INT_MOV_SS : 0);
+}
+
+// One of the two, MOV SS first (KVM's vmx_set_interrupt_shadow): the VMCS may not hold
+// both (SDM Vol. 3, 27.3.1.5).
+void VmxVcpu::set_interrupt_shadow(u8 mask)
+{
+	u64 is = vmread(GUEST_INTERRUPTIBILITY_INFO) &
+		 ~u64(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+	if (mask & KVM_X86_SHADOW_INT_MOV_SS)
+		is |= INTERRUPTIBILITY_MOV_SS;
+	else if (mask & KVM_X86_SHADOW_INT_STI)
+		is |= INTERRUPTIBILITY_STI;
+	vmwrite(GUEST_INTERRUPTIBILITY_INFO, is);
+}
+
+void VmxVcpu::set_cr2(u64 v)
+{
+	cr2_ = v;
+}
+
 } // namespace dbgkvm::vmx
