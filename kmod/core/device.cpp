@@ -63,9 +63,12 @@ Errno check_extension(long cap)
 	case KVM_CAP_MP_STATE:
 	case KVM_CAP_VCPU_EVENTS:
 	case KVM_CAP_EXCEPTION_PAYLOAD:
+	case KVM_CAP_XSAVE:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return debugreg::GUESTDBG_VALID_MASK; // every flag KVM_SET_GUEST_DEBUG accepts
+	case KVM_CAP_XCRS:
+		return dk_host_has_xsave;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
 		return MAX_VCPUS;

@@ -108,6 +108,13 @@ private:
 	Errno set_sregs(unsigned long arg);
 	Errno get_mp_state(unsigned long arg);
 	Errno get_vcpu_events(unsigned long arg);
+	// FPU state (core/vcpu_fpu.cpp).
+	Errno get_fpu(unsigned long arg);
+	Errno set_fpu(unsigned long arg);
+	Errno get_xsave(unsigned long arg);
+	Errno set_xsave(unsigned long arg);
+	Errno get_xcrs(unsigned long arg);
+	Errno set_xcrs(unsigned long arg);
 	Errno set_vcpu_events(unsigned long arg);
 	events::Exception queued_exception();
 	void vcpu_events(bool payload_cap, kvm_vcpu_events *e);

@@ -2,6 +2,7 @@
 // vCPU ioctls other than KVM_RUN: register state, validated as KVM validates it.
 #include "core/cpuid_table.hpp"
 #include "core/cr_rules.hpp"
+#include "core/fpu_state.hpp"
 #include "core/msr_rules.hpp"
 #include "core/vcpu.hpp"
 #include "core/vm.hpp"
@@ -123,8 +124,8 @@ Errno Vcpu::get_vcpu_events(unsigned long arg)
 // KVM_SET_VCPU_EVENTS (core/vcpu_events.hpp has the rules). The exception replaces the
 // queued one, unless it asks for what KVM_GET_VCPU_EVENTS' report of the queued one would
 // (a VMM's save and restore): then the queued event stays as it is, with what the report
-// leaves out (an ICEBP's instruction length, a software exception). A pending exception's payload is
-// delivered now, to DR6 (#DB) or CR2 (#PF): dbgkvm delivers when it queues.
+// leaves out (an ICEBP's instruction length, a software exception). A pending exception's payload
+// is delivered now, to DR6 (#DB) or CR2 (#PF): dbgkvm delivers when it queues.
 Errno Vcpu::set_vcpu_events(unsigned long arg)
 {
 	kvm_vcpu_events e;
@@ -190,6 +191,18 @@ Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
 		return msrs_ioctl(arg, false);
 	case msr::IOCTL_SET_MSRS:
 		return msrs_ioctl(arg, true);
+	case KVM_GET_FPU:
+		return get_fpu(arg);
+	case KVM_SET_FPU:
+		return set_fpu(arg);
+	case fpu::IOCTL_GET_XSAVE:
+		return get_xsave(arg);
+	case fpu::IOCTL_SET_XSAVE:
+		return set_xsave(arg);
+	case KVM_GET_XCRS:
+		return get_xcrs(arg);
+	case KVM_SET_XCRS:
+		return set_xcrs(arg);
 	case KVM_GET_VCPU_EVENTS:
 		return get_vcpu_events(arg);
 	case KVM_SET_VCPU_EVENTS:

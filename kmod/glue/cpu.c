@@ -17,6 +17,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
 #include <asm/cpu.h>
 #include <asm/cpufeature.h>
 #include <asm/mce.h>
@@ -208,7 +209,32 @@ void dk_guest_fpu_reload(void)
 		switch_fpu_return();
 }
 
+static_assert(sizeof(struct fxregs_state) == 512);
+
+void dk_guest_fpu_read_fxsave(struct dk_guest_fpu *f, void *fx)
+{
+	memcpy(fx, &f->gfpu.fpstate->regs.fxsave, sizeof(struct fxregs_state));
+}
+
+void dk_guest_fpu_write_fxsave(struct dk_guest_fpu *f, const void *fx)
+{
+	memcpy(&f->gfpu.fpstate->regs.fxsave, fx, sizeof(struct fxregs_state));
+}
+
+void dk_guest_fpu_get_xsave(struct dk_guest_fpu *f, void *buf, dk_size size, u64 xfeatures)
+{
+	fpu_copy_guest_fpstate_to_uabi(&f->gfpu, buf, size, xfeatures, 0);
+}
+
+int dk_guest_fpu_set_xsave(struct dk_guest_fpu *f, const void *buf, u64 xfeatures)
+{
+	u32 pkru = 0; /* not in xfeatures: left alone */
+
+	return fpu_copy_uabi_to_guest_fpstate(&f->gfpu, buf, xfeatures, &pkru);
+}
+
 bool dk_host_has_tsc_aux;
+bool dk_host_has_xsave;
 
 int dk_glue_init(void)
 {
@@ -217,6 +243,7 @@ int dk_glue_init(void)
 	if (r)
 		return r;
 	dk_host_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
+	dk_host_has_xsave = boot_cpu_has(X86_FEATURE_XSAVE);
 	dk_host_split_lock_detect = boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT);
 	r = register_reboot_notifier(&dk_reboot_nb);
 	if (r) {

@@ -115,6 +115,16 @@ DK_EXTERN_C void dk_guest_fpu_delete(struct dk_guest_fpu *f) DK_NOEXCEPT;
 DK_EXTERN_C void dk_guest_fpu_enter(struct dk_guest_fpu *f) DK_NOEXCEPT; /* KVM_RUN begins */
 DK_EXTERN_C void dk_guest_fpu_exit(struct dk_guest_fpu *f) DK_NOEXCEPT;	 /* KVM_RUN returns */
 DK_EXTERN_C void dk_guest_fpu_reload(void) DK_NOEXCEPT; /* interrupts off, before each entry */
+/* Outside KVM_RUN (the vCPU's ioctl lock held): the guest's FXSAVE image (512 bytes, the
+ * legacy area of its fpstate), read or written whole (KVM_GET/SET_FPU); and its state in
+ * KVM's UABI XSAVE layout (KVM_GET/SET_XSAVE: the kernel's fpu_copy_* conversions, which
+ * check the header and MXCSR; -EINVAL), limited to the features in `xfeatures`. */
+DK_EXTERN_C void dk_guest_fpu_read_fxsave(struct dk_guest_fpu *f, void *fx) DK_NOEXCEPT;
+DK_EXTERN_C void dk_guest_fpu_write_fxsave(struct dk_guest_fpu *f, const void *fx) DK_NOEXCEPT;
+DK_EXTERN_C void dk_guest_fpu_get_xsave(struct dk_guest_fpu *f, void *buf, dk_size size,
+					dk_u64 xfeatures) DK_NOEXCEPT;
+DK_EXTERN_C int dk_guest_fpu_set_xsave(struct dk_guest_fpu *f, const void *buf,
+				       dk_u64 xfeatures) DK_NOEXCEPT;
 
 /* ---- speculative-execution mitigations around a guest (glue/mitigations.c) ---- */
 DK_EXTERN_C void dk_l1d_flush(void) DK_NOEXCEPT;		   /* irqs off, before VMX entry */
@@ -182,6 +192,8 @@ DK_EXTERN_C void dk_trace_debug_exit(unsigned int vm, unsigned int vcpu, int cpu
 
 /* The host CPU has IA32_TSC_AUX (RDTSCP or RDPID): switched around each guest entry. */
 DK_EXTERN_VAR bool dk_host_has_tsc_aux;
+/* The host CPU has XSAVE (KVM_CAP_XCRS, KVM_GET/SET_XCRS). */
+DK_EXTERN_VAR bool dk_host_has_xsave;
 
 /* ---- fault injection: module parameters, off by default (glue/module.c) ----
  * Each re-creates one historical KVM bug so the selftests can show it being caught. */

@@ -51,8 +51,8 @@ const Allowed ALLOWED[] = {
     {"system/VM ioctl on a vCPU fd", "-1/ENOTTY", "-1/EINVAL",
      "unknown ioctl: dbgkvm ENOTTY on every fd, KVM EINVAL on the system and vCPU fds"},
     /* README: the ioctls dbgkvm implements are the ones listed there; these read
-     * state dbgkvm does not model (FPU/XSAVE/XCRs, events, MP state, LAPIC, Hyper-V
-     * CPUID, machine checks, kvmclock, address translation). */
+     * state dbgkvm does not model (LAPIC and irqchip, dirty logging, Hyper-V CPUID,
+     * machine checks, kvmclock, PIT, nested state, XSAVE2, address translation). */
     {"KVM_GET_", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},
     {"KVM_TRANSLATE", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},
     {"KVM_X86_GET_", "-1/ENOTTY", "", "an ioctl dbgkvm does not implement"},

@@ -53,6 +53,14 @@ static_assert(GET_MSR_INDEX_LIST == 0xc004ae02 && GET_MSR_FEATURE_INDEX_LIST == 
 	      GET_MSRS == 0xc008ae88 && SET_MSRS == 0x4008ae89);
 static_assert(sizeof(kvm_msr_entry) == 16);
 
+/* struct kvm_xsave has a flexible array (for KVM_GET_XSAVE2) after its 4 KiB region. */
+struct xsave_legacy {
+	uint32_t region[1024];
+};
+constexpr unsigned long GET_XSAVE = _IOR(KVMIO, 0xa4, xsave_legacy);
+constexpr unsigned long SET_XSAVE = _IOW(KVMIO, 0xa5, xsave_legacy);
+static_assert(GET_XSAVE == 0x9000aea4 && SET_XSAVE == 0x5000aea5);
+
 /* KVM_GET_SUPPORTED_CPUID, sized by retrying on E2BIG (KVM's protocol): a struct
  * kvm_cpuid2 in the C layout, or empty if the implementation refuses it. */
 std::vector<uint8_t> get_supported_cpuid(int dev_fd);
