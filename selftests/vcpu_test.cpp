@@ -338,6 +338,64 @@ TEST(regs_follow_the_guest)
 	CHECK_EQ(101ull, g.vcpu.expect_out(PORT_REPORT, 4));
 }
 
+TEST(sync_regs)
+{
+	/*
+	 * KVM_CAP_SYNC_REGS (KVM's sync_regs/store_regs): KVM_RUN first takes the sets marked
+	 * in kvm_dirty_regs from kvm_run->s.regs (and clears their bits), in the order regs,
+	 * sregs, events, each refused as its SET ioctl would be (-EINVAL, the earlier ones
+	 * taken); whatever it returns, it stores the sets marked in kvm_valid_regs. Bits
+	 * beyond KVM_SYNC_X86_VALID_FIELDS in either field: -EINVAL.
+	 */
+	Guest g(Mode::Long64, GUEST(guest_counter));
+	CHECK_EQ(long(KVM_SYNC_X86_VALID_FIELDS), check_extension(g.vm.fd(), KVM_CAP_SYNC_REGS));
+	kvm_run *run = g.vcpu.run();
+	run->kvm_valid_regs = 8;
+	CHECK_EQ(-EINVAL, g.vcpu.run_raw());
+	run->kvm_valid_regs = 0;
+	run->kvm_dirty_regs = 0x10;
+	CHECK_EQ(-EINVAL, g.vcpu.run_raw());
+	run->kvm_dirty_regs = 0;
+	/* stored on every exit: the same as the GET ioctls */
+	run->kvm_valid_regs = KVM_SYNC_X86_VALID_FIELDS;
+	CHECK_EQ(uint64_t(0), g.vcpu.expect_out(PORT_REPORT, 4));
+	const kvm_regs r = g.vcpu.regs();
+	CHECK(!memcmp(&r, &run->s.regs.regs, sizeof(r)));
+	const kvm_sregs s = g.vcpu.sregs();
+	CHECK(!memcmp(&s, &run->s.regs.sregs, sizeof(s)));
+	kvm_vcpu_events e;
+	CHECK_OK(ioctl(g.vcpu.fd(), KVM_GET_VCPU_EVENTS, &e));
+	CHECK(!memcmp(&e, &run->s.regs.events, sizeof(e)));
+	/* taken from kvm_run: RAX (the counter) jumps to 100; the OUT completes, then +1 */
+	run->s.regs.regs.rax = 100;
+	run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+	CHECK_EQ(uint64_t(101), g.vcpu.expect_out(PORT_REPORT, 4));
+	CHECK_EQ(uint64_t(0), uint64_t(run->kvm_dirty_regs));
+	CHECK_EQ(uint64_t(101), uint64_t(run->s.regs.regs.rax));
+	/* a refused sregs set: -EINVAL, the regs before it taken, its bit left */
+	run->s.regs.regs.rax = 200;
+	run->s.regs.sregs.cr0 |= 1ull << 29; /* NW without CD */
+	run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	CHECK_EQ(-EINVAL, g.vcpu.run_raw());
+	CHECK_EQ(uint64_t(KVM_SYNC_X86_SREGS), uint64_t(run->kvm_dirty_regs));
+	CHECK_EQ(uint64_t(200), g.vcpu.regs().rax);
+	CHECK_EQ(uint64_t(200), uint64_t(run->s.regs.regs.rax)); /* stored anyway */
+	CHECK_EQ(s.cr0, g.vcpu.sregs().cr0);
+	/* a refused events set */
+	run->kvm_dirty_regs = KVM_SYNC_X86_EVENTS;
+	run->s.regs.events.flags = 0x40;
+	CHECK_EQ(-EINVAL, g.vcpu.run_raw());
+	CHECK_EQ(uint64_t(KVM_SYNC_X86_EVENTS), uint64_t(run->kvm_dirty_regs));
+	run->kvm_dirty_regs = 0;
+	/* immediate_exit: -EINTR, the sets stored */
+	run->s.regs.regs.rax = 0;
+	run->immediate_exit = 1;
+	CHECK_EQ(-EINTR, g.vcpu.run_raw());
+	CHECK_EQ(uint64_t(200), uint64_t(run->s.regs.regs.rax));
+	run->immediate_exit = 0;
+	run->kvm_valid_regs = 0;
+}
+
 TEST(mmap_only_on_vcpu_fd)
 {
 	Vm vm;

@@ -69,6 +69,8 @@ Errno check_extension(long cap)
 		return debugreg::GUESTDBG_VALID_MASK; // every flag KVM_SET_GUEST_DEBUG accepts
 	case KVM_CAP_XCRS:
 		return dk_host_has_xsave;
+	case KVM_CAP_SYNC_REGS:
+		return KVM_SYNC_X86_VALID_FIELDS;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
 		return MAX_VCPUS;

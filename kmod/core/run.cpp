@@ -340,20 +340,77 @@ int Vcpu::handle_exit(const ArchExit &e)
 
 // KVM_RUN. The guest's FPU state is the thread's from here until it returns (KVM's
 // kvm_load_guest_fpu/kvm_put_guest_fpu): swapped once per call, not once per entry.
+// KVM_CAP_SYNC_REGS (KVM's sync_regs/store_regs): before anything else, KVM_RUN takes the
+// register sets user space marked in kvm_dirty_regs from kvm_run->s.regs, as KVM_SET_REGS,
+// KVM_SET_SREGS and KVM_SET_VCPU_EVENTS would (-EINVAL if one is refused; those before it
+// are taken and their bits cleared); whatever it returns, it leaves the sets marked in
+// kvm_valid_regs there, as the GET ioctls would. Each set is copied out of the shared page
+// once, then checked and used.
+Errno Vcpu::sync_regs()
+{
+	const u64 dirty = __atomic_load_n(&run_->kvm_dirty_regs, __ATOMIC_RELAXED);
+	if (dirty & KVM_SYNC_X86_REGS) {
+		kvm_regs r;
+		__builtin_memcpy(&r, &run_->s.regs.regs, sizeof(r));
+		write_regs(r);
+		run_->kvm_dirty_regs &= ~u64{KVM_SYNC_X86_REGS};
+	}
+	if (dirty & KVM_SYNC_X86_SREGS) {
+		kvm_sregs s;
+		__builtin_memcpy(&s, &run_->s.regs.sregs, sizeof(s));
+		if (write_sregs(s))
+			return -DK_EINVAL;
+		run_->kvm_dirty_regs &= ~u64{KVM_SYNC_X86_SREGS};
+	}
+	if (dirty & KVM_SYNC_X86_EVENTS) {
+		kvm_vcpu_events e;
+		__builtin_memcpy(&e, &run_->s.regs.events, sizeof(e));
+		if (write_vcpu_events(e))
+			return -DK_EINVAL;
+		run_->kvm_dirty_regs &= ~u64{KVM_SYNC_X86_EVENTS};
+	}
+	return 0;
+}
+
+void Vcpu::store_regs()
+{
+	const u64 valid = __atomic_load_n(&run_->kvm_valid_regs, __ATOMIC_RELAXED);
+	if (valid & KVM_SYNC_X86_REGS) {
+		kvm_regs r;
+		read_regs(&r);
+		__builtin_memcpy(&run_->s.regs.regs, &r, sizeof(r));
+	}
+	if (valid & KVM_SYNC_X86_SREGS) {
+		kvm_sregs s;
+		read_sregs(&s);
+		__builtin_memcpy(&run_->s.regs.sregs, &s, sizeof(s));
+	}
+	if (valid & KVM_SYNC_X86_EVENTS) {
+		kvm_vcpu_events e;
+		vcpu_events(vm_.exception_payload(), &e);
+		__builtin_memcpy(&run_->s.regs.events, &e, sizeof(e));
+	}
+}
+
 Errno Vcpu::run()
 {
-	// No KVM_CAP_SYNC_REGS: the fields must be clear.
-	if (run_->kvm_valid_regs || run_->kvm_dirty_regs)
-		return -DK_EINVAL;
 	run_->flags = 0;
-	if (!complete_pending())
-		return 0; // KVM_EXIT_DEBUG: single-step over the completed instruction
-	// As KVM: -EINTR at once, exit_reason left as it was.
-	if (__atomic_load_n(&run_->immediate_exit, __ATOMIC_RELAXED))
-		return -DK_EINTR;
-	dk_guest_fpu_enter(fpu_);
-	int r = run_loop();
-	dk_guest_fpu_exit(fpu_);
+	Errno r = -DK_EINVAL;
+	if (!(run_->kvm_valid_regs & ~u64{KVM_SYNC_X86_VALID_FIELDS}) &&
+	    !(run_->kvm_dirty_regs & ~u64{KVM_SYNC_X86_VALID_FIELDS}))
+		r = sync_regs();
+	if (!r) {
+		if (!complete_pending()) {
+			r = 0; // KVM_EXIT_DEBUG: single-step over the completed instruction
+		} else if (__atomic_load_n(&run_->immediate_exit, __ATOMIC_RELAXED)) {
+			r = -DK_EINTR; // as KVM: at once, exit_reason left as it was
+		} else {
+			dk_guest_fpu_enter(fpu_);
+			r = run_loop();
+			dk_guest_fpu_exit(fpu_);
+		}
+	}
+	store_regs();
 	return r;
 }
 

@@ -102,6 +102,14 @@ private:
 	Errno set_guest_debug(unsigned long arg);
 	Errno get_debugregs(unsigned long arg);
 	Errno set_debugregs(unsigned long arg);
+	// Register state as the ioctls and kvm_run's sync regs carry it (core/vcpu_ioctl.cpp).
+	void read_regs(kvm_regs *r);
+	void write_regs(const kvm_regs &r);
+	void read_sregs(kvm_sregs *s);
+	Errno write_sregs(const kvm_sregs &s);
+	Errno write_vcpu_events(const kvm_vcpu_events &e);
+	Errno sync_regs(); // core/run.cpp
+	void store_regs();
 	Errno get_regs(unsigned long arg);
 	Errno set_regs(unsigned long arg);
 	Errno get_sregs(unsigned long arg);

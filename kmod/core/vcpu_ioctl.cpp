@@ -38,23 +38,26 @@ bool sregs_valid(const kvm_sregs &s)
 }
 } // namespace
 
-Errno Vcpu::get_regs(unsigned long arg)
+void Vcpu::read_regs(kvm_regs *out)
 {
-	kvm_regs r;
+	kvm_regs &r = *out;
 	__u64 *dst[] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi, &r.r8,
 			&r.r9,	&r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15, &r.rip, &r.rflags};
 	for (unsigned i = 0; i < NR_REGS; i++)
 		*dst[i] = reg(static_cast<Reg>(i));
 	// TF is hidden while user space single-steps the guest (KVM's kvm_get_rflags).
 	r.rflags = debugreg::guest_rflags(dr_, r.rflags);
+}
+
+Errno Vcpu::get_regs(unsigned long arg)
+{
+	kvm_regs r;
+	read_regs(&r);
 	return dk_copy_to_user(arg, &r, sizeof(r)) ? -DK_EFAULT : 0;
 }
 
-Errno Vcpu::set_regs(unsigned long arg)
+void Vcpu::write_regs(const kvm_regs &r)
 {
-	kvm_regs r;
-	if (dk_copy_from_user(&r, arg, sizeof(r)))
-		return -DK_EFAULT;
 	const u64 src[] = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi, r.r8,
 			   r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
 	for (unsigned i = 0; i < RFLAGS; i++)
@@ -62,15 +65,39 @@ Errno Vcpu::set_regs(unsigned long arg)
 	// RFLAGS bit 1 is always 1, and TF stays forced while user space single-steps at
 	// this RIP (KVM's kvm_set_rflags). RIP first: the TF rule looks at it.
 	set_reg(RFLAGS, debugreg::hw_rflags_for(dr_, r.rflags | 2, linear_rip()));
+}
+
+Errno Vcpu::set_regs(unsigned long arg)
+{
+	kvm_regs r;
+	if (dk_copy_from_user(&r, arg, sizeof(r)))
+		return -DK_EFAULT;
+	write_regs(r);
 	return 0;
+}
+
+void Vcpu::read_sregs(kvm_sregs *s)
+{
+	*s = kvm_sregs{};
+	arch_->get_sregs(*s);
+	s->apic_base = msrs_.apic_base();
 }
 
 Errno Vcpu::get_sregs(unsigned long arg)
 {
-	kvm_sregs s{};
-	arch_->get_sregs(s);
-	s.apic_base = msrs_.apic_base();
+	kvm_sregs s;
+	read_sregs(&s);
 	return dk_copy_to_user(arg, &s, sizeof(s)) ? -DK_EFAULT : 0;
+}
+
+// KVM's __set_sregs_common(): then kvm_set_apic_base(), -EINVAL before any change.
+Errno Vcpu::write_sregs(const kvm_sregs &s)
+{
+	if (!sregs_valid(s) || !msr::apic_base_valid(s.apic_base, features_))
+		return -DK_EINVAL;
+	arch_->set_sregs(s);
+	const MsrResult r = msrs_.set(MSR_IA32_APICBASE, s.apic_base, true, features_);
+	return r == MsrResult::Done ? 0 : -DK_EINVAL; // checked above: cannot fail
 }
 
 Errno Vcpu::set_sregs(unsigned long arg)
@@ -78,12 +105,7 @@ Errno Vcpu::set_sregs(unsigned long arg)
 	kvm_sregs s;
 	if (dk_copy_from_user(&s, arg, sizeof(s)))
 		return -DK_EFAULT;
-	// KVM's __set_sregs_common(): then kvm_set_apic_base(), -EINVAL before any change.
-	if (!sregs_valid(s) || !msr::apic_base_valid(s.apic_base, features_))
-		return -DK_EINVAL;
-	arch_->set_sregs(s);
-	const MsrResult r = msrs_.set(MSR_IA32_APICBASE, s.apic_base, true, features_);
-	return r == MsrResult::Done ? 0 : -DK_EINVAL; // checked above: cannot fail
+	return write_sregs(s);
 }
 
 // KVM_GET/SET_MP_STATE without an in-kernel local APIC: every vCPU is runnable (KVM's
@@ -126,11 +148,8 @@ Errno Vcpu::get_vcpu_events(unsigned long arg)
 // (a VMM's save and restore): then the queued event stays as it is, with what the report
 // leaves out (an ICEBP's instruction length, a software exception). A pending exception's payload
 // is delivered now, to DR6 (#DB) or CR2 (#PF): dbgkvm delivers when it queues.
-Errno Vcpu::set_vcpu_events(unsigned long arg)
+Errno Vcpu::write_vcpu_events(const kvm_vcpu_events &e)
 {
-	kvm_vcpu_events e;
-	if (dk_copy_from_user(&e, arg, sizeof(e)))
-		return -DK_EFAULT;
 	const bool cap = vm_.exception_payload();
 	events::Exception want, now;
 	if (!events::accept(e, cap, &want))
@@ -158,6 +177,14 @@ Errno Vcpu::set_vcpu_events(unsigned long arg)
 		arch_->set_interrupt_shadow(e.interrupt.shadow);
 	nmi_masked_ = e.nmi.masked;
 	return 0;
+}
+
+Errno Vcpu::set_vcpu_events(unsigned long arg)
+{
+	kvm_vcpu_events e;
+	if (dk_copy_from_user(&e, arg, sizeof(e)))
+		return -DK_EFAULT;
+	return write_vcpu_events(e);
 }
 
 Errno Vcpu::ioctl(unsigned int cmd, unsigned long arg)
