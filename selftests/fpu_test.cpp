@@ -140,7 +140,8 @@ TEST(get_set_xcrs)
 		CHECK_EQ(0u, x.nr_xcrs);
 		kvm_xcrs s{};
 		CHECK_ERRNO(EINVAL, ioctl(v.fd(), KVM_SET_XCRS, &s));
-		SKIP("the host has no XSAVE: no XCRs");
+		tap::diag("the host has no XSAVE: no XCRs (nr_xcrs 0, KVM_SET_XCRS refused)");
+		return;
 	}
 	CHECK_EQ(1u, x.nr_xcrs);
 	CHECK_EQ(0u, x.flags);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "ctx.h"
 
+#include "kvm.h"
 #include "options.h"
 #include "stats.h"
 #include "tap.h"
@@ -86,6 +87,21 @@ std::string ioctl_name(unsigned long req)
 		N(KVM_GET_DEBUGREGS)
 		N(KVM_SET_DEBUGREGS)
 		N(KVM_SET_GUEST_DEBUG)
+		N(KVM_GET_VCPU_EVENTS)
+		N(KVM_SET_VCPU_EVENTS)
+		N(KVM_GET_FPU)
+		N(KVM_SET_FPU)
+		N(KVM_GET_XCRS)
+		N(KVM_SET_XCRS)
+		N(KVM_GET_MP_STATE)
+		N(KVM_SET_MP_STATE)
+		N(KVM_SET_USER_MEMORY_REGION2)
+		N(kt::GET_XSAVE)
+		N(kt::SET_XSAVE)
+		N(kt::GET_MSRS)
+		N(kt::SET_MSRS)
+		N(kt::GET_MSR_INDEX_LIST)
+		N(kt::GET_MSR_FEATURE_INDEX_LIST)
 #undef N
 	default:
 		return tap::format("ioctl 0x%lx", req);

@@ -106,6 +106,9 @@ private:
 	}
 
 	void system_ops();
+	void msr_list_op();
+	void msrs_op(int fd);
+	void vcpu_state_op(int fd);
 	void memory_region();
 	void create_vcpu();
 	void vcpu_op();
@@ -119,7 +122,7 @@ private:
 void Validator::system_ops()
 {
 	for (unsigned n = unsigned(r_.range(2, 6)); n; n--) {
-		switch (r_.below(7)) {
+		switch (r_.below(8)) {
 		case 0:
 			no_argument_ioctl(KVM_GET_API_VERSION, "KVM_GET_API_VERSION", "API version",
 					  12);
@@ -167,12 +170,43 @@ void Validator::system_ops()
 			       unknown_expect(0));
 			break;
 		}
+		case 6:
+			msr_list_op();
+			break;
 		default: {
 			unimplemented_on(dev_, 0);
 			break;
 		}
 		}
 	}
+}
+
+/* KVM_GET_MSR_INDEX_LIST / KVM_GET_MSR_FEATURE_INDEX_LIST: nmsrs becomes the list's length;
+ * fewer asked is E2BIG. Then KVM_GET_MSRS on the system fd reads every feature MSR. */
+void Validator::msr_list_op()
+{
+	const bool features = r_.coin();
+	const unsigned long req =
+	    features ? kt::GET_MSR_FEATURE_INDEX_LIST : kt::GET_MSR_INDEX_LIST;
+	const char *name = features ? "KVM_GET_MSR_FEATURE_INDEX_LIST" : "KVM_GET_MSR_INDEX_LIST";
+	std::vector<uint32_t> buf(1 + 64, 0);
+	const uint32_t asked = buf[0] = r_.coin() ? 0 : uint32_t(r_.below(64));
+	const long ret = c_.io(dev_, req, buf.data(), name, asked);
+	const uint32_t n = buf[0];
+	expect(name + strlen("KVM_"), ret, errno, Expect::either(E2BIG, "fewer asked than listed"));
+	CHECK_MSG((ret == 0) == (asked >= n), "%s: %u asked, %u listed, returned %ld", name, asked,
+		  n, ret);
+	if (!features || ret != 0)
+		return;
+	std::vector<uint8_t> m(sizeof(kt::msrs_header) + n * sizeof(kvm_msr_entry), 0);
+	reinterpret_cast<kt::msrs_header *>(m.data())->nmsrs = n;
+	auto *e = reinterpret_cast<kvm_msr_entry *>(m.data() + sizeof(kt::msrs_header));
+	for (uint32_t i = 0; i < n; i++)
+		e[i].index = buf[1 + i];
+	const long got = c_.io(dev_, kt::GET_MSRS, m.data(), "KVM_GET_MSRS (system)", n);
+	expect("GET_MSRS (system) of the feature list", got, errno,
+	       Expect::success("every feature MSR reads"));
+	CHECK_EQ(long(n), got);
 }
 
 void Validator::memory_region()
@@ -243,7 +277,7 @@ void Validator::create_vcpu()
 void Validator::vcpu_op()
 {
 	const int fd = vcpu_fd();
-	const unsigned op = unsigned(r_.below(10));
+	const unsigned op = unsigned(r_.below(12));
 	if (fd < 0) {
 		/* no vCPU: the calls below on fd -1 would only test the VFS (EBADF) */
 		c_.note("no vCPU yet");
@@ -329,9 +363,161 @@ void Validator::vcpu_op()
 	case 8:
 		mmap_op();
 		break;
+	case 9:
+	case 10:
+		vcpu_state_op(fd);
+		break;
 	default:
 		bad_pointer_op();
 		break;
+	}
+}
+
+/* MSRs both implementations have, and one neither has. */
+constexpr uint32_t MSR_NONE = 0x3fffffff;
+constexpr uint32_t MSR_POOL[] = {
+    0x10,	0x1b,	    0x8b,	0xfe,	    0x174,	0x175,	    0x176,
+    0x1a0,	0x200,	    0x201,	0x250,	    0x277,	0x2ff,	    0x6e0,
+    0xc0000080, 0xc0000081, 0xc0000082, 0xc0000084, 0xc0000102, 0xc0000103, MSR_NONE};
+
+/* KVM_GET/SET_MSRS (KVM's msr_io): nmsrs >= 256 is E2BIG; else the entries in order until
+ * one fails, the count returned. A read writes the entries back, an unknown MSR's data as
+ * 0 (the values differ between the implementations: not recorded). */
+void Validator::msrs_op(int fd)
+{
+	const bool write = r_.coin();
+	const uint32_t n =
+	    uint32_t(r_.pick({0u, 1u, 2u, 5u, 255u, 256u, 257u, unsigned(r_.below(300))}));
+	std::vector<uint8_t> buf(sizeof(kt::msrs_header) + size_t(n) * sizeof(kvm_msr_entry));
+	auto *h = reinterpret_cast<kt::msrs_header *>(buf.data());
+	auto *e = reinterpret_cast<kvm_msr_entry *>(buf.data() + sizeof(*h));
+	h->nmsrs = n;
+	for (uint32_t i = 0; i < n; i++) {
+		e[i].index = r_.pick(MSR_POOL);
+		e[i].data = r_.coin() ? 0 : r_.interesting64();
+	}
+	const long ret = c_.io(fd, write ? kt::SET_MSRS : kt::GET_MSRS, buf.data(),
+			       write ? "KVM_SET_MSRS" : "KVM_GET_MSRS", n);
+	const std::string label = write ? "SET_MSRS" : "GET_MSRS";
+	if (n >= 256) {
+		expect(label + " nmsrs>=256", ret, errno, Expect::error(E2BIG, "MAX_IO_MSRS"));
+		return;
+	}
+	expect(label, ret, errno, Expect::success("the count of entries done"));
+	CHECK_MSG(ret >= 0 && ret <= long(n), "%s returned %ld of %u", label.c_str(), ret, n);
+	if (!write && ret >= 0 && ret < long(n) && e[ret].index == MSR_NONE)
+		CHECK_MSG(e[ret].data == 0, "KVM_GET_MSRS left an unknown MSR's data at 0x%llx",
+			  (unsigned long long)e[ret].data);
+}
+
+/* The vCPU-state ioctls: MSRs, MP state, events, FPU/XSAVE/XCRs, each GET then SET of
+ * what it read (which must be taken) or of a random change (whose answer is recorded). */
+void Validator::vcpu_state_op(int fd)
+{
+	switch (r_.below(6)) {
+	case 0:
+		msrs_op(fd);
+		break;
+	case 1: {
+		kvm_mp_state s{};
+		CHECK_MSG(c_.io(fd, KVM_GET_MP_STATE, &s, "KVM_GET_MP_STATE") == 0,
+			  "KVM_GET_MP_STATE: %s", err_name(errno).c_str());
+		/* no in-kernel local APIC: runnable, and only that is taken */
+		CHECK_EQ(uint32_t(KVM_MP_STATE_RUNNABLE), s.mp_state);
+		s.mp_state = r_.coin() ? KVM_MP_STATE_RUNNABLE : uint32_t(r_.below(12));
+		const long ret = c_.io(fd, KVM_SET_MP_STATE, &s, "KVM_SET_MP_STATE", s.mp_state);
+		expect(tap::format("SET_MP_STATE %u", s.mp_state), ret, errno,
+		       s.mp_state == KVM_MP_STATE_RUNNABLE
+			   ? Expect::success("runnable")
+			   : Expect::error(EINVAL, "needs an in-kernel local APIC"));
+		break;
+	}
+	case 2: {
+		kvm_vcpu_events ev;
+		CHECK_MSG(c_.io(fd, KVM_GET_VCPU_EVENTS, &ev, "KVM_GET_VCPU_EVENTS") == 0,
+			  "KVM_GET_VCPU_EVENTS: %s", err_name(errno).c_str());
+		if (r_.coin()) {
+			const long ret =
+			    c_.io(fd, KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS (as read)");
+			expect("SET_VCPU_EVENTS as read", ret, errno,
+			       Expect::success("what KVM_GET_VCPU_EVENTS reported"));
+			break;
+		}
+		/* one field changed: KVM's refusals are EINVAL; dbgkvm refuses more (README) */
+		switch (r_.below(5)) {
+		case 0:
+			ev.flags = uint32_t(r_.interesting64());
+			break;
+		case 1:
+			ev.exception.injected = 1;
+			ev.exception.nr = uint8_t(r_.below(40));
+			ev.exception.has_error_code = r_.coin();
+			ev.exception.error_code = uint32_t(r_.next());
+			break;
+		case 2:
+			ev.flags |= KVM_VCPUEVENT_VALID_SHADOW;
+			ev.interrupt.shadow = uint8_t(r_.below(4));
+			break;
+		case 3:
+			ev.nmi.masked = r_.coin();
+			break;
+		default:
+			ev.flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+			break;
+		}
+		const long ret = c_.io(fd, KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS");
+		expect("SET_VCPU_EVENTS changed", ret, errno,
+		       Expect::either(EINVAL, "KVM's rules"));
+		break;
+	}
+	case 3: {
+		kvm_fpu f;
+		CHECK_MSG(c_.io(fd, KVM_GET_FPU, &f, "KVM_GET_FPU") == 0, "KVM_GET_FPU: %s",
+			  err_name(errno).c_str());
+		if (r_.coin())
+			f.xmm[r_.below(16)][r_.below(16)] = uint8_t(r_.next());
+		if (r_.coin())
+			f.mxcsr = uint32_t(r_.interesting64()); /* never taken */
+		const long ret = c_.io(fd, KVM_SET_FPU, &f, "KVM_SET_FPU");
+		expect("SET_FPU", ret, errno, Expect::success("any FPU image"));
+		break;
+	}
+	case 4: {
+		kt::xsave_legacy x;
+		CHECK_MSG(c_.io(fd, kt::GET_XSAVE, &x, "KVM_GET_XSAVE") == 0, "KVM_GET_XSAVE: %s",
+			  err_name(errno).c_str());
+		/* MXCSR (byte 24) with reserved bits: refused if XSTATE_BV (byte 512) has x87,
+		 * SSE or AVX, which load it (the kernel's copy_uabi_to_xstate); ignored if not */
+		const bool bad_mxcsr = r_.chance(1, 4);
+		const bool loaded = x.region[128] & 7;
+		if (bad_mxcsr)
+			x.region[6] = 0xffff0000u | uint32_t(r_.below(0x10000));
+		const long ret = c_.io(fd, kt::SET_XSAVE, &x, "KVM_SET_XSAVE");
+		expect(bad_mxcsr ? (loaded ? "SET_XSAVE bad MXCSR" : "SET_XSAVE bad unused MXCSR")
+				 : "SET_XSAVE as read",
+		       ret, errno,
+		       bad_mxcsr && loaded ? Expect::error(EINVAL, "MXCSR reserved bits")
+					   : Expect::success("what KVM_GET_XSAVE reported"));
+		break;
+	}
+	default: {
+		kvm_xcrs x;
+		CHECK_MSG(c_.io(fd, KVM_GET_XCRS, &x, "KVM_GET_XCRS") == 0, "KVM_GET_XCRS: %s",
+			  err_name(errno).c_str());
+		const bool as_read = r_.coin();
+		if (!as_read) {
+			x.nr_xcrs = uint32_t(r_.below(20));
+			x.flags = r_.chance(1, 4);
+			x.xcrs[0].value = r_.below(8);
+		}
+		const long ret = c_.io(fd, KVM_SET_XCRS, &x, "KVM_SET_XCRS");
+		if (as_read && x.nr_xcrs)
+			expect("SET_XCRS as read", ret, errno,
+			       Expect::success("what KVM_GET_XCRS reported"));
+		else
+			expect("SET_XCRS", ret, errno, Expect::either(EINVAL, "KVM's rules"));
+		break;
+	}
 	}
 }
 
@@ -352,6 +538,16 @@ void Validator::bad_pointer_op()
 	    {KVM_SET_DEBUGREGS, sizeof(kvm_debugregs), false, 2},
 	    {KVM_SET_GUEST_DEBUG, sizeof(kvm_guest_debug), false, 2},
 	    {KVM_SET_USER_MEMORY_REGION, sizeof(kvm_userspace_memory_region), false, 1},
+	    {KVM_GET_VCPU_EVENTS, sizeof(kvm_vcpu_events), true, 2},
+	    {KVM_SET_VCPU_EVENTS, sizeof(kvm_vcpu_events), false, 2},
+	    {KVM_GET_FPU, sizeof(kvm_fpu), true, 2},
+	    {KVM_SET_FPU, sizeof(kvm_fpu), false, 2},
+	    {kt::GET_XSAVE, sizeof(kt::xsave_legacy), true, 2},
+	    {kt::SET_XSAVE, sizeof(kt::xsave_legacy), false, 2},
+	    {KVM_GET_XCRS, sizeof(kvm_xcrs), true, 2},
+	    {KVM_SET_XCRS, sizeof(kvm_xcrs), false, 2},
+	    {KVM_GET_MP_STATE, sizeof(kvm_mp_state), true, 2},
+	    {KVM_SET_MP_STATE, sizeof(kvm_mp_state), false, 2},
 	};
 	const Call &k = r_.pick(calls);
 	const char *kind = "";
@@ -438,7 +634,7 @@ void Validator::mmap_op()
  * KVM_SET_TSS_ADDR and KVM_SET_IDENTITY_MAP_ADDR, with KVM's checks (x86.c). */
 void Validator::vm_setup_op()
 {
-	switch (r_.below(3)) {
+	switch (r_.below(5)) {
 	case 0: {
 		const int vcpu = vcpu_fd();
 		const long vm_khz = c_.io(vm_, KVM_GET_TSC_KHZ, 0ul, "KVM_GET_TSC_KHZ (VM)");
@@ -460,6 +656,40 @@ void Validator::vm_setup_op()
 		       addr > 0xfffffffful - 3 * 4096 + 1
 			   ? Expect::error(EINVAL, "above 4 GiB - 3 pages")
 			   : Expect::success("below 4 GiB - 3 pages"));
+		break;
+	}
+	case 2: {
+		/* KVM_CAP_EXCEPTION_PAYLOAD on or off, any time; flags must be 0 */
+		kvm_enable_cap cap{};
+		cap.cap = KVM_CAP_EXCEPTION_PAYLOAD;
+		cap.args[0] = r_.coin() ? r_.below(2) : r_.interesting64();
+		cap.flags = r_.chance(1, 4);
+		const long ret = c_.io(vm_, KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP", cap.cap);
+		expect(tap::format("ENABLE_CAP EXCEPTION_PAYLOAD flags %u", cap.flags), ret, errno,
+		       cap.flags ? Expect::error(EINVAL, "flags must be 0")
+				 : Expect::success("on or off"));
+		break;
+	}
+	case 3: {
+		/* KVM_SET_USER_MEMORY_REGION2 with a guest_memfd: the default VM type has no
+		 * private memory (EINVAL); a bad pointer is EFAULT. Its v1 behaviour is the slot
+		 * model's, checked in vm_test. */
+		kvm_userspace_memory_region2 r{};
+		r.slot = uint32_t(r_.below(4));
+		r.flags = KVM_MEM_GUEST_MEMFD;
+		r.guest_phys_addr = 0x40000000;
+		r.memory_size = 0x1000;
+		r.guest_memfd = uint32_t(r_.below(64));
+		const char *kind = "valid pointer";
+		void *p = r_.coin() ? &r : bad_pointer(r_, sizeof(r), false, &kind);
+		const long ret =
+		    c_.io(vm_, KVM_SET_USER_MEMORY_REGION2, p, "KVM_SET_USER_MEMORY_REGION2");
+		Expect e = p == &r ? Expect::error(EINVAL, "no private memory on this VM type")
+				   : Expect::error(EFAULT, "copy_from_user fails");
+		if (!ioctl(dev_, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2))
+			e = Expect::error(ENOTTY, "unknown ioctl on the VM fd (KVM before 6.8)");
+		expect(std::string("SET_USER_MEMORY_REGION2 guest_memfd (") + kind + ")", ret,
+		       errno, e);
 		break;
 	}
 	default: {
