@@ -57,4 +57,31 @@ Errno fetch_insn(Vm &vm, const InsnContext &c, u64 rip, emulate::WalkMemo &memo,
 	return *n ? 0 : -DK_EFAULT;
 }
 
+GuestAccess access_guest(Vm &vm, const InsnContext &c, bool rflags_ac, u64 la, u8 *buf,
+			 unsigned len, bool write)
+{
+	const emulate::PagingState ps{c.cr0, c.cr3, c.cr4, c.efer, rflags_ac, 0};
+	const bool user = c.cpl == 3;
+	while (len) {
+		const emulate::WalkResult w =
+		    emulate::walk(la, ps, read_qword, &vm, write, user, false);
+		if (w.status == emulate::WalkStatus::PageFault)
+			return {GuestAccess::PageFault, w.error_code, la, 0};
+		if (w.status != emulate::WalkStatus::Ok) // canonical: checked by the caller
+			return {GuestAccess::Error, 0, la, 0};
+		const unsigned chunk = min<unsigned>(len, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
+		const Errno r =
+		    write ? vm.write_gpa(w.gpa, buf, chunk) : vm.read_gpa(w.gpa, buf, chunk);
+		if (r)
+			return {r == -DK_ENOENT ? GuestAccess::Mmio : GuestAccess::Error, 0, la,
+				w.gpa};
+		buf += chunk;
+		len -= chunk;
+		la += chunk;
+		if (!c.long64())
+			la &= 0xffffffff;
+	}
+	return {GuestAccess::Ok, 0, 0, 0};
+}
+
 } // namespace dbgkvm
