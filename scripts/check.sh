@@ -136,7 +136,7 @@ ring_times+=("power-off with a VM running: $((SECONDS - t0)) s")
 # a test is judged there by agreement: a failure counts only if kvm_intel passes it.
 BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexist_test
 BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test,step_test,hostile_test,accounting_test
-BOCHS_TESTS+=,topology_test,cpuid2_test,msr_test,events_test
+BOCHS_TESTS+=,topology_test,cpuid2_test,msr_test,events_test,strio_test
 QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
 # The debug-kernel ring: every selftest on the debug kernel, against dbgkvm and KVM. Any
 # KASAN, KFENCE, lockdep, RCU, atomic-sleep, object-debug or SLUB report fails the run, as

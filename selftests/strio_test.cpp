@@ -503,3 +503,30 @@ TEST(code_breakpoint_on_rep_outs)
 		st.g.vcpu.expect_exit(KVM_EXIT_HLT);
 	}
 }
+
+TEST(single_step_traps_after_rep_ins)
+{
+	/* One #DB after the whole instruction. KVM also steps after each INS batch it
+	 * completes, with RIP still on the instruction (x86_emulate_instruction single-steps
+	 * after any emulation that wrote back, whether or not it moved RIP); README. */
+	for (Mode m : {Mode::Real, Mode::Prot32, Mode::Long64}) {
+		Str s;
+		s.mode = m;
+		s.in = true;
+		s.count = 3;
+		s.start = 0x8000;
+		Setup st(s);
+		xset_guest_debug(st.g.vcpu, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP);
+		CHECK_EQ(3u, expect_str_io(st.g.vcpu, true, 1));
+		if (is_kvm())
+			expect_debug_exit(st.g.vcpu, "KVM: single-step after the INS batch",
+					  DB_VECTOR, st.step_la(), DR6_ACTIVE_LOW | DR6_BS);
+		expect_debug_exit(st.g.vcpu, "single-step after REP INSB", DB_VECTOR,
+				  st.step_la() + 2, DR6_ACTIVE_LOW | DR6_BS);
+		const kvm_regs r = st.g.vcpu.regs();
+		CHECK_EQ(0ull, (unsigned long long)r.rcx);
+		CHECK_EQ(0x8003ull, (unsigned long long)r.rdi);
+		xset_guest_debug(st.g.vcpu, 0);
+		st.g.vcpu.expect_exit(KVM_EXIT_HLT);
+	}
+}
