@@ -530,3 +530,27 @@ TEST(single_step_traps_after_rep_ins)
 		st.g.vcpu.expect_exit(KVM_EXIT_HLT);
 	}
 }
+
+TEST(accessed_and_dirty_flags)
+{
+	/* The emulated access sets the accessed flag of the entries it used, and the dirty
+	 * flag of the one that maps the page on a write, as the CPU does (SDM Vol. 3, 4.8).
+	 * Memory at 2 MiB (INS) and 4 MiB (OUTS), each mapped by one 2 MiB PDE with both
+	 * flags clear. */
+	constexpr uint64_t A = 1 << 5, D = 1 << 6;
+	for (bool in : {true, false}) {
+		Str s;
+		s.in = in;
+		s.count = 2;
+		s.start = in ? 0x200000 : 0x400000;
+		Setup st(s);
+		st.g.vm.add_memory(1, s.start, 0x200000);
+		uint64_t &pde = st.g.vm.at<uint64_t>(PD_GPA + 8 * (s.start >> 21));
+		pde &= ~(A | D);
+		CHECK_EQ(in ? 2u : 1u, expect_str_io(st.g.vcpu, in, 1));
+		if (!in)
+			CHECK_EQ(1u, expect_str_io(st.g.vcpu, in, 1));
+		st.g.vcpu.expect_exit(KVM_EXIT_HLT);
+		CHECK_EQ(in ? A | D : A, pde & (A | D));
+	}
+}
