@@ -216,15 +216,15 @@ void all_sizes(Mode m, bool df)
 	for (bool in : {false, true})
 		for (bool rep : {true, false})
 			for (unsigned size : {1u, 2u, 4u}) {
-				Str s;
-				s.mode = m;
-				s.in = in;
-				s.rep = rep;
-				s.size = size;
-				s.df = df;
 				/* real mode: DS = ES = 0, offsets below 64 KiB */
-				s.start = (m == Mode::Real ? 0x8000 : DATA_GPA) + (df ? 0x40 : 0);
-				run_and_check(s);
+				const uint64_t start =
+				    (m == Mode::Real ? 0x8000 : DATA_GPA) + (df ? 0x40 : 0);
+				run_and_check({.mode = m,
+					       .in = in,
+					       .size = size,
+					       .rep = rep,
+					       .df = df,
+					       .start = start});
 			}
 }
 
@@ -254,42 +254,28 @@ TEST(df_set_goes_down)
 TEST(ins_several_batches)
 {
 	/* 5000 bytes from 0x10 into a page: 1024, 1024, 1024, 1024, 904 (KVM's 1 KiB). */
-	Str s;
-	s.in = true;
-	s.start = DATA_GPA + 0x10;
-	s.count = 5000;
-	run_and_check(s);
+	run_and_check({.in = true, .start = DATA_GPA + 0x10, .count = 5000});
 	/* Words, DF = 1, from the top of two pages down. */
-	s.size = 2;
-	s.df = true;
-	s.start = DATA_GPA + 0x1ffe;
-	s.count = 3000;
-	s.mode = Mode::Prot32;
-	run_and_check(s);
+	run_and_check({.mode = Mode::Prot32,
+		       .in = true,
+		       .size = 2,
+		       .df = true,
+		       .start = DATA_GPA + 0x1ffe,
+		       .count = 3000});
 }
 
 TEST(outs_many_elements)
 {
 	/* One exit per element, as KVM: 600 bytes, then 300 dwords downwards. */
-	Str s;
-	s.count = 600;
-	run_and_check(s);
-	s.size = 4;
-	s.df = true;
-	s.start = DATA_GPA + 0x1800;
-	s.count = 300;
-	run_and_check(s);
+	run_and_check({.count = 600});
+	run_and_check({.size = 4, .df = true, .start = DATA_GPA + 0x1800, .count = 300});
 }
 
 TEST(rep_with_rcx_zero_does_nothing)
 {
 	for (Mode m : {Mode::Real, Mode::Prot32, Mode::Long64})
 		for (bool in : {false, true}) {
-			Str s;
-			s.mode = m;
-			s.in = in;
-			s.count = 0;
-			s.start = 0x8000;
+			const Str s{.mode = m, .in = in, .start = 0x8000, .count = 0};
 			Setup st(s);
 			st.g.vcpu.expect_exit(KVM_EXIT_HLT);
 			const kvm_regs r = st.g.vcpu.regs();
@@ -301,19 +287,17 @@ TEST(rep_with_rcx_zero_does_nothing)
 
 TEST(string_across_a_page_boundary)
 {
-	/* KVM's in_page counts bytes against elements: dwords from 6 bytes before the end
-	 * of a page go out in one batch of 4 that crosses it. */
+	/* KVM's in_page counts bytes against elements: INSD from 6 bytes before the end of
+	 * a page comes in one batch of 6 dwords, across it. */
 	for (unsigned size : {1u, 2u, 4u})
 		for (bool in : {true, false}) {
-			Str s;
-			s.in = in;
-			s.size = size;
-			s.start = DATA_GPA + 0xffa;
-			s.count = 9;
-			run_and_check(s);
-			s.df = true;
-			s.start = DATA_GPA + 0x1004;
-			run_and_check(s);
+			run_and_check(
+			    {.in = in, .size = size, .start = DATA_GPA + 0xffa, .count = 9});
+			run_and_check({.in = in,
+				       .size = size,
+				       .df = true,
+				       .start = DATA_GPA + 0x1004,
+				       .count = 9});
 		}
 }
 
@@ -321,12 +305,8 @@ TEST(real_mode_offset_wraps_at_64k)
 {
 	/* ES = 0x3000: INSB at ES:0xfffe for 4 bytes writes 0x3fffe, 0x3ffff, 0x30000,
 	 * 0x30001; DI wraps to 2. */
-	Str s;
-	s.mode = Mode::Real;
-	s.in = true;
-	s.start = 0xfffe;
-	s.count = 4;
-	s.seg_base = 0x30000;
+	const Str s{
+	    .mode = Mode::Real, .in = true, .start = 0xfffe, .count = 4, .seg_base = 0x30000};
 	Setup st(s);
 	kvm_sregs sr = st.g.vcpu.sregs();
 	sr.es.selector = 0x3000;
@@ -356,12 +336,11 @@ TEST(outs_segment_override)
 	/* FS: base 0x1000 in real and 32-bit mode (the segment base), and in 64-bit mode
 	 * (FS and GS keep their base there). */
 	for (Mode m : {Mode::Real, Mode::Prot32, Mode::Long64}) {
-		Str s;
-		s.mode = m;
-		s.step = STEP_FS_OUTSB;
-		s.start = 0x7000;
-		s.count = 3;
-		s.seg_base = 0x1000;
+		const Str s{.mode = m,
+			    .start = 0x7000,
+			    .count = 3,
+			    .step = STEP_FS_OUTSB,
+			    .seg_base = 0x1000};
 		Setup st(s);
 		kvm_sregs sr = st.g.vcpu.sregs();
 		sr.fs.base = 0x1000;
@@ -442,10 +421,7 @@ TEST(single_step_traps_after_rep_outs)
 	/* KVM_GUESTDBG_SINGLESTEP: every element exits, then one #DB (DR6.BS) after the
 	 * whole instruction, at the HLT. */
 	for (Mode m : {Mode::Real, Mode::Prot32, Mode::Long64}) {
-		Str s;
-		s.mode = m;
-		s.count = 4;
-		s.start = 0x8000;
+		const Str s{.mode = m, .start = 0x8000, .count = 4};
 		Setup st(s);
 		xset_guest_debug(st.g.vcpu, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP);
 		for (unsigned k = 0; k < 4; k++)
@@ -488,10 +464,7 @@ TEST(code_breakpoint_on_rep_outs)
 	 * element; without it the string then goes out whole. Not in real mode: QEMU 10's
 	 * TCG crashes on an instruction breakpoint with CS.base != 0 (fuzz/README.md). */
 	for (Mode m : {Mode::Prot32, Mode::Long64}) {
-		Str s;
-		s.mode = m;
-		s.count = 3;
-		s.start = 0x8000;
+		const Str s{.mode = m, .start = 0x8000, .count = 3};
 		Setup st(s);
 		set_hw_bp(st.g.vcpu, 0, st.step_la(), dr7_l(0) | dr7_rwlen(0, 0, 0));
 		expect_debug_exit(st.g.vcpu, "code breakpoint on REP OUTSB", DB_VECTOR,
@@ -510,11 +483,7 @@ TEST(single_step_traps_after_rep_ins)
 	 * completes, with RIP still on the instruction (x86_emulate_instruction single-steps
 	 * after any emulation that wrote back, whether or not it moved RIP); README. */
 	for (Mode m : {Mode::Real, Mode::Prot32, Mode::Long64}) {
-		Str s;
-		s.mode = m;
-		s.in = true;
-		s.count = 3;
-		s.start = 0x8000;
+		const Str s{.mode = m, .in = true, .start = 0x8000, .count = 3};
 		Setup st(s);
 		xset_guest_debug(st.g.vcpu, GUESTDBG_ENABLE | GUESTDBG_SINGLESTEP);
 		CHECK_EQ(3u, expect_str_io(st.g.vcpu, true, 1));
@@ -539,10 +508,7 @@ TEST(accessed_and_dirty_flags)
 	 * flags clear. */
 	constexpr uint64_t A = 1 << 5, D = 1 << 6;
 	for (bool in : {true, false}) {
-		Str s;
-		s.in = in;
-		s.count = 2;
-		s.start = in ? 0x200000 : 0x400000;
+		const Str s{.in = in, .start = in ? 0x200000ull : 0x400000ull, .count = 2};
 		Setup st(s);
 		st.g.vm.add_memory(1, s.start, 0x200000);
 		uint64_t &pde = st.g.vm.at<uint64_t>(PD_GPA + 8 * (s.start >> 21));

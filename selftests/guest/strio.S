@@ -11,15 +11,8 @@
 
 #define STEP(insn...) .balign 8, 0xcc; insn; hlt
 
-/* Each guest starts 8-byte aligned in its section, so the steps are too. */
-	.section .rodata.guest, "a"
-	.previous
-
-	.code16
-	.pushsection .rodata.guest, "a"
-	.balign 8
-	.popsection
-GUEST_BEGIN(guest_strio16)
+/* The table; `si` is the source index register of the mode, for the FS override. */
+.macro STEPS si
 	STEP(rep outsb)
 	STEP(rep outsw)
 	STEP(rep outsl)
@@ -32,7 +25,16 @@ GUEST_BEGIN(guest_strio16)
 	STEP(insb)
 	STEP(insw)
 	STEP(insl)
-	STEP(rep outsb %fs:(%si), (%dx))
+	STEP(rep outsb %fs:(\si), (%dx))
+.endm
+
+/* Each guest starts 8-byte aligned in its section, so its steps are too. */
+	.code16
+	.pushsection .rodata.guest, "a"
+	.balign 8
+	.popsection
+GUEST_BEGIN(guest_strio16)
+	STEPS %si
 GUEST_END(guest_strio16)
 
 	.code32
@@ -40,19 +42,7 @@ GUEST_END(guest_strio16)
 	.balign 8
 	.popsection
 GUEST_BEGIN(guest_strio32)
-	STEP(rep outsb)
-	STEP(rep outsw)
-	STEP(rep outsl)
-	STEP(rep insb)
-	STEP(rep insw)
-	STEP(rep insl)
-	STEP(outsb)
-	STEP(outsw)
-	STEP(outsl)
-	STEP(insb)
-	STEP(insw)
-	STEP(insl)
-	STEP(rep outsb %fs:(%esi), (%dx))
+	STEPS %esi
 GUEST_END(guest_strio32)
 
 	.code64
@@ -60,19 +50,7 @@ GUEST_END(guest_strio32)
 	.balign 8
 	.popsection
 GUEST_BEGIN(guest_strio64)
-	STEP(rep outsb)
-	STEP(rep outsw)
-	STEP(rep outsl)
-	STEP(rep insb)
-	STEP(rep insw)
-	STEP(rep insl)
-	STEP(outsb)
-	STEP(outsw)
-	STEP(outsl)
-	STEP(insb)
-	STEP(insw)
-	STEP(insl)
-	STEP(rep outsb %fs:(%rsi), (%dx))
+	STEPS %rsi
 GUEST_END(guest_strio64)
 
 	.section .note.GNU-stack, "", @progbits
