@@ -89,7 +89,7 @@ void Vcpu::string_env(StrEnv &env)
 }
 
 // Store rSI/rDI and rCX after n elements.
-void Vcpu::string_advance(const emulate::Insn &insn, bool df, unsigned n)
+void Vcpu::advance_string_regs(const emulate::Insn &insn, bool df, unsigned n)
 {
 	u64 gpr[16];
 	load_gprs(gpr);
@@ -118,17 +118,18 @@ int Vcpu::handle_string_io(const ArchExit &e)
 	if (!emulate::string_count(insn, gpr))
 		return finish_insn(rip_after(insn)); // REP with rCX = 0: nothing to move
 
-	StrEnv env;
-	string_env(env);
-	const unsigned n = emulate::string_batch(insn, gpr, env.df);
+	const bool df = reg(RFLAGS) & x86::RFLAGS_DF;
+	const unsigned n = emulate::string_batch(insn, gpr, df);
 	u8 *data = static_cast<u8 *>(pio_page_);
 	if (insn.op == emulate::Op::Outs) {
+		StrEnv env;
+		string_env(env);
 		const StrResult r = string_element(insn, env, 0, data); // slots lock held
 		if (r != StrResult::Ok)
 			return r == StrResult::Exception ? 1 : 0;
-		string_advance(insn, env.df, 1);
+		advance_string_regs(insn, df, 1);
 	} else {
-		__builtin_memset(data, 0, n * insn.opsize);
+		__builtin_memset(data, 0, n * insn.opsize); // written at the next KVM_RUN
 	}
 	run_->exit_reason = KVM_EXIT_IO;
 	run_->io.direction = e.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
@@ -165,7 +166,7 @@ int Vcpu::complete_string_io()
 		vm_.slots_read_unlock();
 		if (r != StrResult::Ok)
 			done--; // the element that faulted is not done
-		string_advance(insn, env.df, done);
+		advance_string_regs(insn, env.df, done);
 		if (r != StrResult::Ok)
 			return r == StrResult::Exception ? 1 : 0;
 	}

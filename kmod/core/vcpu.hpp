@@ -72,7 +72,7 @@ private:
 	int complete_string_io();
 	void string_env(StrEnv &env);
 	StrResult string_element(const emulate::Insn &insn, const StrEnv &env, unsigned i, u8 *buf);
-	void string_advance(const emulate::Insn &insn, bool df, unsigned n);
+	void advance_string_regs(const emulate::Insn &insn, bool df, unsigned n);
 	int handle_cpuid(const ArchExit &e);
 	int handle_msr(const ArchExit &e, bool write);
 	// MSRs (core/vcpu_msr.cpp): the backend's, then the core's. host: KVM_GET/SET_MSRS.
