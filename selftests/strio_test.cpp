@@ -13,7 +13,9 @@
  * Covered: OUTSB/W/D and INSB/W/D with and without REP in real, 32-bit and 64-bit mode;
  * DF = 1; a count of several batches; REP with rCX = 0; a string across a page boundary
  * and a 16-bit offset that wraps; a segment override; a #GP (non-canonical rSI) and a
- * #PF half-way through an INS string; single-step and a code breakpoint on REP OUTS.
+ * #PF half-way through an INS string; the accessed and dirty flags; single-step (user
+ * space's and the guest's TF) and code breakpoints (user space's, and the guest's seen
+ * only by the emulator's check while user space debugs with USE_HW_BP) on REP OUTS.
  */
 #include "debug.h"
 #include "env.h"
@@ -519,4 +521,35 @@ TEST(accessed_and_dirty_flags)
 		st.g.vcpu.expect_exit(KVM_EXIT_HLT);
 		CHECK_EQ(in ? A | D : A, pde & (A | D));
 	}
+}
+
+TEST(guest_code_bp_on_rep_outs_under_userspace_hw_bp)
+{
+	/* While user space debugs with USE_HW_BP (one breakpoint, never hit), the CPU holds
+	 * its breakpoints, not the guest's: only the emulator's check before INS/OUTS sees
+	 * the guest's breakpoint on REP OUTS (seed 004; KVM checks it too, an I/O exit is
+	 * emulated as EMULTYPE 0). The guest's handler sets RF, and the string goes out. */
+	DebugGuest g(GUEST(guest_strio64));
+	const uint64_t step = CODE_GPA + 8 * step_of(false, 1, true);
+	g.start_at(step);
+	g.u64(DBG_RF_MASK) = 1;
+	kvm_regs r = g.vcpu.regs();
+	r.rsi = DATA_GPA;
+	r.rcx = 3;
+	r.rdx = PORT;
+	g.vcpu.set_regs(r);
+	kvm_debugregs d = get_debugregs(g.vcpu);
+	d.db[0] = step;
+	d.dr7 = DR7_FIXED_1 | dr7_g(0);
+	set_debugregs(g.vcpu, d);
+	set_hw_bp(g.vcpu, 0, 0x800, DR7_FIXED_1 | dr7_g(0));
+	for (unsigned k = 0; k < 3; k++)
+		CHECK_EQ(1u, expect_str_io(g.vcpu, false, 1));
+	g.run_to_halt();
+	CHECK_MSG(g.count() == 1, "exceptions: %s", g.describe_log().c_str());
+	const std::vector<LogEntry> log = g.log();
+	CHECK_EQ(uint64_t(DB_VECTOR), log[0].vector);
+	CHECK_EQ(step, log[0].rip);
+	CHECK_EQ(DR6_ACTIVE_LOW | 1, log[0].dr6_or_err);
+	CHECK_EQ(0ull, (unsigned long long)g.vcpu.regs().rcx);
 }
