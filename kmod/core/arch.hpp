@@ -26,7 +26,7 @@ using enum x86::Reg;
 // (interrupt exits, VMLOAD/VMSAVE #UD, ...) and reports Continue.
 enum class ExitKind : u8 {
 	Continue, // handled in the backend; re-enter (after signal/resched checks)
-	Io,	  // IN/OUT, non-string
+	Io,	  // IN/OUT, INS/OUTS (string)
 	NptFault, // nested/EPT fault: gpa, error
 	Hlt,
 	Shutdown,  // triple fault
@@ -53,6 +53,8 @@ struct ArchExit {
 	u16 port;	     // Io
 	u8 size;	     // Io: 1, 2 or 4
 	bool in;	     // Io
+	bool string;	     // Io: INS/OUTS (the core decodes it for its operands)
+	bool rep;	     // Io: with a REP prefix
 	u32 suberror;	     // Unhandled: KVM_INTERNAL_ERROR_*
 	u8 dr;		     // MovDr: the debug register number
 	bool dr_write;	     // MovDr: MOV to DRn

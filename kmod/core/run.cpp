@@ -28,13 +28,16 @@ void Vcpu::store_gprs(const u64 gpr[16])
 }
 
 // Finish the exit user space just handled (IN data into RAX, an MMIO load into its
-// register) and step over the instruction. 1: go on; 0: a KVM_EXIT_DEBUG (single-step).
+// register, INS data into memory) and step over the instruction. 1: go on; 0: an exit
+// is filled in (KVM_EXIT_DEBUG for a single-step, or an INS that could not complete).
 int Vcpu::complete_pending()
 {
 	Pending p = pending_;
 	pending_ = Pending::None;
 	if (p == Pending::None || reg(RIP) != pending_rip_)
 		return 1;
+	if (p == Pending::StringIo)
+		return complete_string_io();
 	if (p == Pending::Io && pending_in_) {
 		u64 data = 0, rax = reg(RAX);
 		__builtin_memcpy(&data, static_cast<u8 *>(pio_page_), pending_size_);
@@ -48,7 +51,7 @@ int Vcpu::complete_pending()
 		u64 gpr[16], data = 0;
 		load_gprs(gpr);
 		__builtin_memcpy(&data, run_->mmio.data, min<u32>(run_->mmio.len, 8));
-		emulate::complete_load(mmio_insn_, gpr, data);
+		emulate::complete_load(pending_insn_, gpr, data);
 		store_gprs(gpr);
 	}
 	return finish_insn(pending_next_rip_);
@@ -117,6 +120,8 @@ int Vcpu::internal_error(u32 suberror, u64 data0, u64 data1)
 
 int Vcpu::handle_io(const ArchExit &e)
 {
+	if (e.string)
+		return handle_string_io(e);
 	run_->exit_reason = KVM_EXIT_IO;
 	run_->io.direction = e.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run_->io.size = e.size;
@@ -166,7 +171,7 @@ int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
 		u64 v = emulate::store_value(insn, gpr);
 		__builtin_memcpy(run_->mmio.data, &v, acc.size);
 	}
-	mmio_insn_ = insn;
+	pending_insn_ = insn;
 	pending_ = Pending::Mmio;
 	pending_rip_ = rip;
 	pending_next_rip_ = rip_after(insn);

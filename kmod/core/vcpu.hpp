@@ -15,11 +15,12 @@ class Vm;
 
 // What the next KVM_RUN must finish before it enters the guest: the second half of an
 // exit that user space completed (KVM's complete_userspace_io). As in KVM, RIP still
-// points at the IN/OUT or MMIO instruction while user space handles the exit, and the
-// completion is dropped if user space moved RIP meanwhile.
+// points at the IN/OUT, INS/OUTS or MMIO instruction while user space handles the exit,
+// and the completion is dropped if user space moved RIP meanwhile.
 enum class Pending : u8 {
 	None,
 	Io,
+	StringIo, // INS/OUTS (core/string_io.cpp)
 	Mmio
 };
 
@@ -56,6 +57,22 @@ private:
 	int handle_npt_fault(const ArchExit &e);
 	int handle_mmio(u64 gpa, bool rf_after_fault);
 	bool crosses_page(const emulate::Insn &insn, unsigned size, u64 gpa);
+	// String I/O (core/string_io.cpp).
+	enum class StrResult : u8 {
+		Ok,
+		Exception, // queued for the guest
+		Failed,	   // KVM_EXIT_INTERNAL_ERROR filled in
+	};
+	struct StrEnv {
+		InsnContext ctx;
+		kvm_sregs sregs;
+		bool df, rflags_ac;
+	};
+	int handle_string_io(const ArchExit &e);
+	int complete_string_io();
+	void string_env(StrEnv &env);
+	StrResult string_element(const emulate::Insn &insn, const StrEnv &env, unsigned i, u8 *buf);
+	void advance_string_regs(const emulate::Insn &insn, bool df, unsigned n);
 	int handle_cpuid(const ArchExit &e);
 	int handle_msr(const ArchExit &e, bool write);
 	// MSRs (core/vcpu_msr.cpp): the backend's, then the core's. host: KVM_GET/SET_MSRS.
@@ -152,8 +169,9 @@ private:
 	u8 pending_size_ = 0;	  // Io: bytes
 	u64 pending_rip_ = 0;	  // RIP of the instruction being completed
 	u64 pending_next_rip_ = 0;
-	emulate::Insn mmio_insn_ = {}; // Mmio: the instruction to complete
-	emulate::WalkMemo code_walk_;  // the last walk of RIP's page (fetch_insn)
+	emulate::Insn pending_insn_ = {}; // Mmio, StringIo: the instruction to complete
+	u32 pending_count_ = 0;		  // StringIo: the elements of the exit (io.count)
+	emulate::WalkMemo code_walk_;	  // the last walk of RIP's page (fetch_insn)
 	int loaded_cpu_ = -1;
 	u64 ibpb_token_ = 0;	    // unique: which vCPU a CPU ran last (dk_ibpb_on_vcpu_switch)
 	msr::CoreMsrs msrs_;	    // the MSRs no backend keeps (core/core_msrs.hpp)

@@ -195,6 +195,30 @@ Errno Vm::read_gpa_u64(u64 gpa, u64 *val)
 	return dk_get_user_u64(s->uaddr + (gpa - s->gpa), val);
 }
 
+Errno Vm::read_gpa(u64 gpa, void *dst, unsigned len)
+{
+	const MemSlot *s = slots_.find_gpa(gpa);
+	if (!s)
+		return -DK_ENOENT;
+	return dk_copy_from_user(dst, s->uaddr + (gpa - s->gpa), len) ? -DK_EFAULT : 0;
+}
+
+Errno Vm::write_gpa(u64 gpa, const void *src, unsigned len)
+{
+	const MemSlot *s = slots_.find_gpa(gpa);
+	if (!s)
+		return -DK_ENOENT;
+	return dk_copy_to_user(s->uaddr + (gpa - s->gpa), src, len) ? -DK_EFAULT : 0;
+}
+
+int Vm::cmpxchg_gpa(u64 gpa, u64 old, u64 val, unsigned size)
+{
+	const MemSlot *s = slots_.find_gpa(gpa);
+	if (!s)
+		return -DK_ENOENT;
+	return dk_cmpxchg_user(s->uaddr + (gpa - s->gpa), old, val, size);
+}
+
 Errno Vm::create_vcpu(unsigned long id)
 {
 	if (id >= MAX_VCPU_ID)

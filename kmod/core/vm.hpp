@@ -38,6 +38,13 @@ public:
 	// The 8 bytes at an 8-byte aligned guest-physical address (the VMM's memory, read with
 	// get_user: no hardened-usercopy walk for a page-table entry). Slots lock held.
 	Errno read_gpa_u64(u64 gpa, u64 *val);
+	// len bytes at gpa, inside one page, from or to the VMM's memory (string I/O). Slots
+	// lock held. -DK_ENOENT: no slot backs gpa (MMIO); -DK_EFAULT: the copy failed.
+	Errno read_gpa(u64 gpa, void *dst, unsigned len);
+	Errno write_gpa(u64 gpa, const void *src, unsigned len);
+	// The 4- or 8-byte value at gpa := val if it still holds old (a guest's page-table
+	// entry, its accessed/dirty flags): 0 done, 1 it changed, < 0 an error.
+	int cmpxchg_gpa(u64 gpa, u64 old, u64 val, unsigned size);
 
 	unsigned int id() const { return id_; }
 	// KVM's rule: only the process that created the VM may use it (-EIO otherwise);

@@ -67,6 +67,10 @@ DK_EXTERN_C int dk_access_ok(unsigned long uaddr, dk_size size) DK_NOEXCEPT;
 DK_EXTERN_C int dk_copy_from_user(void *dst, unsigned long usrc, dk_size n) DK_NOEXCEPT;
 DK_EXTERN_C int dk_get_user_u64(unsigned long usrc, dk_u64 *val) DK_NOEXCEPT;
 DK_EXTERN_C int dk_copy_to_user(unsigned long udst, const void *src, dk_size n) DK_NOEXCEPT;
+/* The 4- or 8-byte value at uaddr := val if it still holds old, atomically (a guest's
+ * page-table entry): 0 done, 1 it held something else, -EFAULT. */
+DK_EXTERN_C int dk_cmpxchg_user(unsigned long uaddr, dk_u64 old, dk_u64 val,
+				unsigned size) DK_NOEXCEPT;
 
 /* ---- the VMM's address space: a VM belongs to the mm that created it ---- */
 DK_EXTERN_C void *dk_mm_grab_current(void) DK_NOEXCEPT; /* mmgrab(current->mm) */

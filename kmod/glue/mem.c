@@ -156,6 +156,31 @@ int dk_copy_to_user(unsigned long udst, const void *src, dk_size n)
 	return copy_to_user((void __user *)udst, src, n) ? -EFAULT : 0;
 }
 
+/*
+ * __try_cmpxchg_user (KVM's way to set a guest page-table entry's accessed and dirty
+ * flags) opens and closes the user access itself and defines the fault label: 0 done,
+ * 1 the value differed, -EFAULT. The slot's address passed access_ok when it was set;
+ * checked again here, as this is the only check on the way.
+ */
+int dk_cmpxchg_user(unsigned long uaddr, dk_u64 old, dk_u64 val, unsigned int size)
+{
+	if (size == 4) {
+		u32 __user *p = (u32 __user *)uaddr;
+		u32 o = (u32)old;
+
+		if (!access_ok(p, sizeof(*p)))
+			return -EFAULT;
+		return __try_cmpxchg_user(p, &o, (u32)val, efault32);
+	} else {
+		u64 __user *p = (u64 __user *)uaddr;
+		u64 o = old;
+
+		if (!access_ok(p, sizeof(*p)))
+			return -EFAULT;
+		return __try_cmpxchg_user(p, &o, val, efault64);
+	}
+}
+
 dk_u64 dk_page_pa(void *page)
 {
 	return page_to_phys((struct page *)page);

@@ -35,12 +35,12 @@ enum Reg : unsigned {
 };
 
 // Exception vectors (SDM Vol. 3, Table 6-1).
-inline constexpr u8 VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_UD = 6, VEC_GP = 13,
-		    VEC_PF = 14, VEC_AC = 17, VEC_MC = 18;
+inline constexpr u8 VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_UD = 6, VEC_SS = 12,
+		    VEC_GP = 13, VEC_PF = 14, VEC_AC = 17, VEC_MC = 18;
 
 // RFLAGS (SDM Vol. 1, 3.4.3).
-inline constexpr u64 RFLAGS_TF = bit(8), RFLAGS_RF = bit(16), RFLAGS_VM = bit(17),
-		     RFLAGS_AC = bit(18);
+inline constexpr u64 RFLAGS_TF = bit(8), RFLAGS_DF = bit(10), RFLAGS_RF = bit(16),
+		     RFLAGS_VM = bit(17), RFLAGS_AC = bit(18);
 
 // CR0 and CR4 (SDM Vol. 3, 2.5).
 inline constexpr u64 CR0_PE = bit(0), CR0_WP = bit(16), CR0_AM = bit(18), CR0_NW = bit(29),

@@ -64,14 +64,11 @@ ArchExit SvmVcpu::decode_exit()
 		e.kind = ExitKind::Skip;
 		break;
 	case EXIT_IOIO:
-		if (c.exit_info_1 & IOIO_STR) {
-			// INS/OUTS: not implemented yet.
-			e.kind = ExitKind::Unhandled;
-			e.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
-			break;
-		}
+		// EXITINFO1 (APM 15.10.2): direction, string, REP, size, port.
 		e.kind = ExitKind::Io;
 		e.in = c.exit_info_1 & IOIO_TYPE_IN;
+		e.string = c.exit_info_1 & IOIO_STR;
+		e.rep = c.exit_info_1 & IOIO_REP;
 		e.port = u16(c.exit_info_1 >> IOIO_PORT_SHIFT);
 		e.size = u8((c.exit_info_1 >> IOIO_SIZE_SHIFT) & 7); // one-hot 1, 2, 4
 		e.next_rip = c.exit_info_2;

@@ -18,7 +18,7 @@ namespace
 {
 
 // I/O exit qualification (Table 27-5).
-constexpr u64 IO_SIZE_MASK = 7, IO_IN = bit(3), IO_STRING = bit(4);
+constexpr u64 IO_SIZE_MASK = 7, IO_IN = bit(3), IO_STRING = bit(4), IO_REP = bit(5);
 // EPT violation exit qualification (Table 27-7): the access, and what the entry allowed.
 constexpr u64 EPT_WRITE = bit(1), EPT_FETCH = bit(2), EPT_PERMS = bit(3) | bit(4) | bit(5);
 
@@ -89,10 +89,10 @@ ArchExit VmxVcpu::decode_exit(const ExitInfo &x)
 		e.kind = ExitKind::Skip;
 		break;
 	case EXIT_IO_INSTRUCTION:
-		if (x.qual & IO_STRING)
-			return unhandled(x.reason); // INS/OUTS: not implemented yet
 		e.kind = ExitKind::Io;
 		e.in = x.qual & IO_IN;
+		e.string = x.qual & IO_STRING;
+		e.rep = x.qual & IO_REP;
 		e.port = u16(x.qual >> 16);
 		e.size = u8((x.qual & IO_SIZE_MASK) + 1); // 0, 1, 3: 1, 2, 4 bytes
 		break;
