@@ -28,8 +28,10 @@
 
 #include <cpuid.h>
 #include <csetjmp>
+#include <cerrno>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 
 using namespace kt;
@@ -186,6 +188,60 @@ TEST(cr4_bits_offered_are_accepted)
 		CHECK_MSG(g.count() == 0, "CR4 bit %u: %s", bit, g.describe_log().c_str());
 		CHECK_MSG(g.out(0) & (1ull << bit), "CR4 bit %u did not read back: %s", bit,
 			  hex(g.out(0)).c_str());
+	}
+}
+
+// CR4's CPUID-dependent bits (KVM's __cr4_reserved_bits): with FSGSBASE, SMEP or SMAP
+// taken out of the vCPU's CPUID, KVM_SET_SREGS refuses the bit (EINVAL) and the guest's
+// MOV to CR4 raises #GP; with the supported table, both take it. The guest sets FSGSBASE
+// only: SMEP and SMAP would fault its own next fetch or store.
+TEST(cr4_bits_follow_the_vcpus_cpuid)
+{
+	const struct {
+		unsigned ebx_bit; // CPUID.7.0:EBX
+		uint64_t cr4;
+		const char *name;
+	} bits[] = {{0, 1ull << 16, "FSGSBASE"}, {7, 1ull << 20, "SMEP"}, {20, 1ull << 21, "SMAP"}};
+	for (const auto &b : bits) {
+		const bool guest_sets = b.ebx_bit == 0;
+		DebugGuest g(GUEST(guest_hostile));
+		Cpuid c(g.vm.dev_fd());
+		kvm_cpuid_entry2 *seven = c.find(7);
+		const bool supported = seven && (seven->ebx & (1u << b.ebx_bit));
+		if (seven)
+			seven->ebx &= ~(1u << b.ebx_bit);
+		c.set_on(g.vcpu);
+		kvm_sregs s = g.vcpu.sregs();
+		s.cr4 |= b.cr4;
+		errno = 0;
+		CHECK_MSG(ioctl(g.vcpu.fd(), KVM_SET_SREGS, &s) == -1 && errno == EINVAL,
+			  "KVM_SET_SREGS with CR4.%s, not in CPUID: %s", b.name,
+			  tap::errno_name(errno).c_str());
+		if (guest_sets) {
+			std::string what = std::string("MOV to CR4 setting ") + b.name;
+			auto log = run_case(g, GPA(hz_cr4), b.cr4, what.c_str());
+			CHECK_MSG(one_fault(log, GP_VECTOR, GPA(hz_cr4_insn)),
+				  "%s without it in CPUID: expected #GP; %s", what.c_str(),
+				  g.describe_log().c_str());
+		}
+		if (!supported) {
+			tap::diag("CR4.%s: not in the supported CPUID; refused without it, as it "
+				  "must be, and there is no table that offers it",
+				  b.name);
+			continue;
+		}
+		DebugGuest h(GUEST(guest_hostile)); // the supported table
+		s = h.vcpu.sregs();
+		const kvm_sregs before = s;
+		s.cr4 |= b.cr4;
+		h.vcpu.set_sregs(s);
+		CHECK_MSG(h.vcpu.sregs().cr4 & b.cr4, "CR4.%s did not read back", b.name);
+		if (guest_sets) {
+			h.vcpu.set_sregs(before);
+			run_case(h, GPA(hz_cr4), b.cr4, "MOV to CR4 setting FSGSBASE, in CPUID");
+			CHECK_MSG(h.count() == 0 && (h.out(0) & b.cr4), "CR4.%s: %s, read %s",
+				  b.name, h.describe_log().c_str(), hex(h.out(0)).c_str());
+		}
 	}
 }
 

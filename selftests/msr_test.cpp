@@ -109,22 +109,6 @@ bool has(const std::vector<uint32_t> &list, uint32_t index)
 	return std::find(list.begin(), list.end(), index) != list.end();
 }
 
-/* A vCPU's CPUID table (lib/kvm.h's C layout) that can be edited before KVM_SET_CPUID2. */
-struct Cpuid {
-	std::vector<uint8_t> buf;
-	explicit Cpuid(int dev) : buf(get_supported_cpuid(dev)) {}
-	uint32_t nent() { return reinterpret_cast<cpuid2_header *>(buf.data())->nent; }
-	kvm_cpuid_entry2 *find(uint32_t fn)
-	{
-		auto *e = reinterpret_cast<kvm_cpuid_entry2 *>(buf.data() + 8);
-		for (uint32_t i = 0; i < nent(); i++)
-			if (e[i].function == fn && e[i].index == 0)
-				return &e[i];
-		return nullptr;
-	}
-	void set_on(Vcpu &v) { XIOCTL(v.fd(), SET_CPUID2, buf.data()); }
-};
-
 /* The supported CPUID's vendor is AMD's (or Hygon's): KVM's guest_cpuid_is_amd_compatible. */
 bool amd_vendor(int dev)
 {
@@ -475,6 +459,56 @@ TEST(msr_rules_follow_the_vcpus_cpuid)
 		CHECK_OK(ioctl(vcpu.fd(), KVM_SET_SREGS, &s));
 		CHECK_EQ(uint64_t(s.apic_base), get_msr(vcpu, MSR_APIC_BASE));
 	}
+}
+
+/* EFER (KVM's set_efer and __kvm_valid_efer): the guest's WRMSR may set NXE only with NX in
+ * its CPUID, and may not change LME while paging is on; KVM_SET_MSRS may set NXE anyway
+ * (host-initiated, whatever the order of KVM_SET_CPUID2). KVM_SET_SREGS checks EFER
+ * against the CPUID too: dbgkvm as 6.12's KVM (kvm_is_valid_sregs); 6.1's KVM does not. */
+TEST(efer_follows_the_vcpus_cpuid)
+{
+	Fd dev(open_dev());
+	constexpr uint64_t NXE = 1u << 11, LME = 1u << 8;
+	for (bool nx : {false, true}) {
+		Cpuid c(dev.fd);
+		kvm_cpuid_entry2 *ext1 = c.find(0x80000001);
+		CHECK(ext1 != nullptr);
+		if (nx && !(ext1->edx & (1u << 20))) {
+			tap::diag("no NX in the supported CPUID: EFER.NXE with NX not checked");
+			continue;
+		}
+		if (!nx)
+			ext1->edx &= ~(1u << 20);
+		Guest g(Mode::Long64, GUEST(guest_msr), c);
+		const uint64_t efer = get_msr(g.vcpu, MSR_EFER);
+		if (!nx) {
+			kvm_sregs s = g.vcpu.sregs();
+			s.efer |= NXE;
+			errno = 0;
+			const int r = ioctl(g.vcpu.fd(), KVM_SET_SREGS, &s);
+			if (r == 0 && is_kvm()) {
+				tap::diag(
+				    "KVM_SET_SREGS took EFER.NXE without NX: this kernel's KVM "
+				    "does not check it (6.1); dbgkvm and 6.12's KVM refuse it");
+				s.efer = efer;
+				g.vcpu.set_sregs(s);
+			} else {
+				CHECK_MSG(r == -1 && errno == EINVAL,
+					  "KVM_SET_SREGS with EFER.NXE, no NX in CPUID: %d/%s", r,
+					  tap::errno_name(errno).c_str());
+			}
+			CHECK(set_msr(g.vcpu, MSR_EFER, efer | NXE));
+			CHECK_EQ(efer | NXE, get_msr(g.vcpu, MSR_EFER));
+			CHECK(set_msr(g.vcpu, MSR_EFER, efer));
+		}
+		/* The guest's own write (a #GP is a triple fault: its state is gone after). */
+		CHECK_EQ(nx, guest_wrmsr(g, MSR_EFER, efer | NXE));
+		if (nx)
+			CHECK_EQ(efer | NXE, get_msr(g.vcpu, MSR_EFER));
+	}
+	/* Paging is on: LME may not change. */
+	Guest g(Mode::Long64, GUEST(guest_msr));
+	CHECK(!guest_wrmsr(g, MSR_EFER, get_msr(g.vcpu, MSR_EFER) & ~LME));
 }
 
 TEST(guest_tsc_aux_needs_rdtscp_or_rdpid)

@@ -60,9 +60,11 @@ struct ArchExit {
 	bool dr_write;	     // MovDr: MOV to DRn
 	u8 gpr;		     // MovDr, CrWrite: the general-purpose register, or NO_GPR
 	u8 cr;		     // CrWrite: the control register (4)
-	// NptFault: the saved RFLAGS.RF = 1 is the exit's, not the guest's (VMX saves RF = 1
-	// after a fault-like exit such as an EPT violation, SDM Vol. 3 27.3.3).
-	bool rf_after_fault;
+	// NptFault, Io (string): the CPU checked the code breakpoints it held before this
+	// exit, and the saved RFLAGS.RF may be the exit's, not the guest's (VMX saves RF = 1
+	// after a fault-like exit such as an EPT violation, SDM Vol. 3 27.3.3; Bochs 2.7
+	// clears RF as a REP string instruction starts, before its first I/O exit).
+	bool cpu_checked_bps;
 	debugreg::DebugExit debug; // Debug
 	// DbIntercept: what the hardware said about the #DB's causes. SVM: the VMCB DR6 after
 	// the exit (the guest ran with DR6 = 0xffff0ff0 unless it owned the registers);
@@ -109,8 +111,9 @@ public:
 	virtual u64 cs_base() = 0;
 	virtual int cpl() = 0;
 	virtual u64 cr4() = 0;
-	virtual bool movss_shadow() = 0;  // Intel-style MOV SS blocking (false on AMD)
-	virtual bool event_pending() = 0; // an exception or interrupt queued for injection
+	virtual bool movss_shadow() = 0;   // Intel-style MOV SS blocking (false on AMD)
+	virtual bool event_pending() = 0;  // an exception or interrupt queued for injection
+	virtual bool protected_mode() = 0; // CR0.PE
 	virtual void load(int cpu) = 0;
 	virtual void put() = 0;
 	virtual u64 reg(Reg r) = 0;
@@ -139,12 +142,28 @@ public:
 	virtual u64 guest_dr7() = 0;
 	debugreg::Vendor vendor() const { return vendor_; }
 
-	virtual void queue_exception(u8 vector, bool has_error, u32 error) = 0;
+	// A hardware exception for the next entry, unless an event that the exit interrupted
+	// goes first (the guest then faults again).
+	void queue_exception(u8 vector, bool has_error, u32 error)
+	{
+		if (event_pending())
+			return;
+		set_event({events::INFO_VALID | (events::TYPE_HW_EXCEPTION << events::TYPE_SHIFT) |
+			       vector | (has_error ? events::INFO_ERROR_VALID : 0),
+			   error, false});
+	}
 	// KVM_GET/SET_VCPU_EVENTS (core/vcpu_events.hpp): the event the next entry injects,
 	// and the guest's interrupt shadow as KVM_X86_SHADOW_INT_* bits. set_event takes a
-	// hardware exception, checked by the core, or nothing (info 0).
+	// hardware exception, checked by the core, or nothing (info 0). In real mode an
+	// exception has no error code, whatever the vector (SDM Vol. 3, 26.2.1.3 with
+	// unrestricted guest; KVM's kvm_inject_exception drops it too).
 	virtual events::ArchEvent event() = 0;
-	virtual void set_event(const events::ArchEvent &e) = 0;
+	void set_event(events::ArchEvent e)
+	{
+		if (!protected_mode())
+			e.info &= ~events::INFO_ERROR_VALID;
+		load_event(e);
+	}
 	virtual u8 interrupt_shadow() = 0;
 	virtual void set_interrupt_shadow(u8 mask) = 0;
 	virtual void set_cr2(u64 v) = 0; // a pending #PF's payload
@@ -152,8 +171,14 @@ public:
 	// (VMX only: SVM reports ICEBP as an ordinary #DB intercept).
 	virtual void queue_icebp(u32 insn_len) = 0;
 	// A MOV to CR4 that the core checked (core/cr_rules.hpp); the backend flushes the
-	// guest's TLB where the change requires it.
-	virtual void set_cr4(u64 v) = 0;
+	// guest's TLB where the change requires it. true: the guest runs the instruction
+	// again to complete it (VMX: with the new read shadow it no longer exits, and the
+	// processor does the rest); false: done, the core steps over it.
+	[[nodiscard]] virtual bool set_cr4(u64 v) = 0;
+	// The CR4 bits this vCPU may not set (cr::cr4_reserved of its CPUID), at creation
+	// and after KVM_SET_CPUID2: a backend that lets the guest write some CR4 bits without
+	// an exit must make a write to these exit (VMX: the CR4 guest/host mask).
+	virtual void set_cr4_reserved(u64 bits) = 0;
 	// MSRs the backend keeps in its control structure; NotMine for the others. f: what
 	// the vCPU's CPUID says (the same for the guest and for KVM_GET/SET_MSRS).
 	[[nodiscard]] virtual MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) = 0;
@@ -163,6 +188,9 @@ public:
 
 protected:
 	explicit ArchVcpu(debugreg::Vendor v) : vendor_(v) {}
+	// The event for the next entry, as set_event leaves it (the same layout as SVM's
+	// EVENTINJ and VMX's VM-entry interruption information).
+	virtual void load_event(const events::ArchEvent &e) = 0;
 	const debugreg::Vendor vendor_;
 	const debugreg::State *dr_ = nullptr; // read-only: the core writes it
 	unsigned vm_id_ = 0, vcpu_id_ = 0;    // for the tracepoints

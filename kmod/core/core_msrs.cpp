@@ -15,12 +15,6 @@ constexpr u64 APIC_DEFAULT_BASE = 0xfee00000;
 // IA32_MTRRCAP: 8 variable ranges, fixed ranges (bit 8), write-combining (bit 10), no SMRR.
 constexpr u64 MTRRCAP = 0x500 | NR_VAR_MTRR;
 
-// Bits at or above MAXPHYADDR (KVM's kvm_vcpu_reserved_gpa_bits_raw).
-constexpr u64 above_maxphyaddr(const cpuidt::Features &f)
-{
-	return f.phys_bits >= 64 ? 0 : ~((u64{1} << f.phys_bits) - 1);
-}
-
 // An MTRR memory type: UC, WC, WT, WP or WB (SDM Vol. 3, 12.11.2; KVM's valid_mtrr_type).
 constexpr bool mtrr_type_valid(u64 t)
 {
@@ -37,8 +31,8 @@ bool mtrr_valid(u32 index, u64 v, const cpuidt::Features &f)
 		return !(v & ~u64{0xcff}) && mtrr_type_valid(v & 0xff);
 	if (index >= MSR_MTRR_VAR_FIRST && index < MSR_MTRR_VAR_FIRST + 2 * NR_VAR_MTRR) {
 		if (index & 1)
-			return !(v & (above_maxphyaddr(f) | 0x7ff));
-		return mtrr_type_valid(v & 0xff) && !(v & (above_maxphyaddr(f) | 0xf00));
+			return !(v & (f.above_maxphyaddr() | 0x7ff));
+		return mtrr_type_valid(v & 0xff) && !(v & (f.above_maxphyaddr() | 0xf00));
 	}
 	for (unsigned i = 0; i < 8; i++)
 		if (!mtrr_type_valid((v >> (i * 8)) & 0xff))
@@ -91,7 +85,7 @@ template <unsigned N> u32 copy_list(const u32 (&list)[N], u32 *out, u32 max, u32
 
 bool apic_base_valid(u64 val, const cpuidt::Features &f)
 {
-	const u64 reserved = above_maxphyaddr(f) | 0x2ff | (f.x2apic ? 0 : APIC_BASE_EXTD);
+	const u64 reserved = f.above_maxphyaddr() | 0x2ff | (f.x2apic ? 0 : APIC_BASE_EXTD);
 	const bool extd_without_en = (val & APIC_BASE_EXTD) && !(val & APIC_BASE_EN);
 	return !(val & reserved) && !extd_without_en;
 }

@@ -21,7 +21,25 @@ using namespace x86;
 namespace
 {
 constexpr u32 HV_LEAF = 0x40000000;
-topo::HostCpuid host; // set once by guest_cpuid_init, before any VM exists
+topo::HostCpuid host;	// set once by guest_cpuid_init, before any VM exists
+cpuidt::Features model; // the model's features, likewise
+
+// The leaves Features reads, from the model, as a table.
+cpuidt::Features read_model_features()
+{
+	constexpr u32 LEAVES[] = {0, 1, 7, 0x80000000, 0x80000001, 0x80000008};
+	kvm_cpuid_entry2 e[sizeof(LEAVES) / sizeof(LEAVES[0])] = {};
+	for (unsigned i = 0; i < sizeof(LEAVES) / sizeof(LEAVES[0]); i++) {
+		u32 regs[4];
+		guest_cpuid(LEAVES[i], 0, 0, 0, regs);
+		e[i].function = LEAVES[i];
+		e[i].eax = regs[0];
+		e[i].ebx = regs[1];
+		e[i].ecx = regs[2];
+		e[i].edx = regs[3];
+	}
+	return cpuidt::features(e, sizeof(LEAVES) / sizeof(LEAVES[0]));
+}
 } // namespace
 
 void guest_cpuid_init()
@@ -32,6 +50,7 @@ void guest_cpuid_init()
 	if (ext0[0] >= 0x80000001 && ext0[0] < 0x80010000)
 		cpuid(0x80000001, 0, ext1);
 	host = topo::host_cpuid(leaf0, ext0[0], ext1[2]);
+	model = read_model_features();
 }
 
 void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[4])
@@ -112,21 +131,9 @@ u32 supported_cpuid(kvm_cpuid_entry2 *out, u32 max)
 	    [](u32 fn, u32 idx, u32 regs[4]) { guest_cpuid(fn, idx, 0, 0, regs); }, out, max);
 }
 
-cpuidt::Features model_features()
+const cpuidt::Features &model_features()
 {
-	// The leaves Features reads, from the model, as a table.
-	constexpr u32 LEAVES[] = {0, 1, 7, 0x80000000, 0x80000001, 0x80000008};
-	kvm_cpuid_entry2 e[sizeof(LEAVES) / sizeof(LEAVES[0])] = {};
-	for (unsigned i = 0; i < sizeof(LEAVES) / sizeof(LEAVES[0]); i++) {
-		u32 regs[4];
-		guest_cpuid(LEAVES[i], 0, 0, 0, regs);
-		e[i].function = LEAVES[i];
-		e[i].eax = regs[0];
-		e[i].ebx = regs[1];
-		e[i].ecx = regs[2];
-		e[i].edx = regs[3];
-	}
-	return cpuidt::features(e, sizeof(LEAVES) / sizeof(LEAVES[0]));
+	return model;
 }
 
 } // namespace dbgkvm

@@ -15,6 +15,7 @@ void guest_cpuid(u32 leaf, u32 subleaf, unsigned int vcpu_id, u64 cr4, u32 regs[
 // KVM_GET_SUPPORTED_CPUID: the model above as a table (vCPU 0's topology, as KVM gives the
 // host's), at most `max` entries written; returns the table's size (> max: -E2BIG).
 u32 supported_cpuid(kvm_cpuid_entry2 *out, u32 max);
-// What the MSR rules need of the model above (a vCPU's before KVM_SET_CPUID2).
-cpuidt::Features model_features();
+// What the MSR and CR rules need of the model above (a vCPU's before KVM_SET_CPUID2),
+// read once by guest_cpuid_init.
+const cpuidt::Features &model_features();
 } // namespace dbgkvm

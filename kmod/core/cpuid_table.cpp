@@ -133,10 +133,17 @@ Features features(const kvm_cpuid_entry2 *e, u32 n)
 		f.phys_bits = e8->eax & 0xff;
 	if (const kvm_cpuid_entry2 *one = find(e, n, 1, 0))
 		f.x2apic = one->ecx & (1u << 21);
-	if (const kvm_cpuid_entry2 *e1 = find(e, n, 0x80000001, 0))
+	if (const kvm_cpuid_entry2 *e1 = find(e, n, 0x80000001, 0)) {
 		f.rdtscp = e1->edx & (1u << 27);
-	if (const kvm_cpuid_entry2 *seven = find(e, n, 7, 0))
+		f.nx = e1->edx & (1u << 20);
+		f.lm = e1->edx & (1u << 29);
+	}
+	if (const kvm_cpuid_entry2 *seven = find(e, n, 7, 0)) {
 		f.rdpid = seven->ecx & (1u << 22);
+		f.fsgsbase = seven->ebx & (1u << 0);
+		f.smep = seven->ebx & (1u << 7);
+		f.smap = seven->ebx & (1u << 20);
+	}
 	if (const kvm_cpuid_entry2 *zero = find(e, n, 0, 0)) {
 		for (const auto &v : VENDOR_NO_MAX_BASIC)
 			f.amd_compatible |=

@@ -90,6 +90,19 @@ struct Features {
 	bool rdpid = false;  // 7.0 ECX[22]       / IA32_TSC_AUX
 	bool amd_compatible = false; // leaf 0: AuthenticAMD, AMDisbetter! or HygonGenuine (KVM's
 				     // guest_cpuid_is_amd_compatible; not: Intel-compatible)
+	// The CR4 and EFER bits the guest may set (core/cr_rules.hpp, KVM's
+	// __cr4_reserved_bits and __kvm_valid_efer):
+	bool fsgsbase = false; // 7.0 EBX[0]: CR4.FSGSBASE
+	bool smep = false;     // 7.0 EBX[7]: CR4.SMEP
+	bool smap = false;     // 7.0 EBX[20]: CR4.SMAP
+	bool nx = false;       // 0x80000001 EDX[20]: EFER.NXE
+	bool lm = false;       // 0x80000001 EDX[29]: EFER.LME/LMA
+
+	// Bits at or above MAXPHYADDR (KVM's kvm_vcpu_reserved_gpa_bits_raw).
+	constexpr u64 above_maxphyaddr() const
+	{
+		return phys_bits >= 64 ? 0 : ~((u64{1} << phys_bits) - 1);
+	}
 };
 Features features(const kvm_cpuid_entry2 *e, u32 n);
 

@@ -54,6 +54,19 @@ void Vcpu::queue_db(u64 payload)
 	arch_->queue_exception(VEC_DB, false, 0);
 }
 
+// A #PF found while emulating: the payload goes into CR2 now, as queue_db's into DR6 (KVM
+// delivers it when it injects the #PF; dbgkvm injects at the next entry, so the same), and
+// KVM_GET_VCPU_EVENTS reports it while the #PF is pending.
+void Vcpu::queue_pf(u64 la, u32 error)
+{
+	if (!arch_->event_pending()) {
+		arch_->set_cr2(la);
+		payload_valid_ = true;
+		payload_ = la;
+	}
+	arch_->queue_exception(VEC_PF, true, error);
+}
+
 int Vcpu::debug_exit(const dr::DebugExit &d)
 {
 	run_->exit_reason = KVM_EXIT_DEBUG;
@@ -68,17 +81,18 @@ int Vcpu::debug_exit(const dr::DebugExit &d)
 
 // Before emulating the instruction at RIP: userspace's code breakpoints, then the guest's
 // (KVM's kvm_vcpu_check_code_breakpoint, seed 004). Proceed, or exit/re-enter instead.
-// `rf_after_fault`: the saved RF = 1 is the exit's own (VMX after an EPT violation): the
-// CPU checked the breakpoints it had loaded before the instruction faulted. Those were
-// the guest's, unless user space debugs with USE_HW_BP; then the guest's breakpoints were
-// not in the CPU and only this check sees them (seed 004). RF then counts only for the
-// instruction whose code #DB this check just gave the guest: its handler returns with
-// RF = 1, and the instruction must run once.
-EmulCheck Vcpu::check_code_breakpoint(int *ret, bool rf_after_fault)
+// `cpu_checked_bps`: the CPU checked the breakpoints it had loaded before the exit (VMX
+// after an EPT violation or at a string I/O instruction), and the saved RF may be the
+// exit's rather than the guest's. The breakpoints the CPU held were the guest's, unless
+// user space debugs with USE_HW_BP; then the guest's breakpoints were not in the CPU and
+// only this check sees them (seed 004). RF then counts only for the instruction whose
+// code #DB this check just gave the guest: its handler returns with RF = 1, and the
+// instruction must run once.
+EmulCheck Vcpu::check_code_breakpoint(int *ret, bool cpu_checked_bps)
 {
 	const u64 rip = linear_rip();
 	bool rf = reg(RFLAGS) & RFLAGS_RF;
-	if (rf_after_fault)
+	if (cpu_checked_bps)
 		rf = !dr::guest_debugging_hw(dr_) || rip == code_db_rip_;
 	dr::CodeBpResult r =
 	    dr::check_code_breakpoint(dr_, rip, rf, arch_->movss_shadow(), knobs());

@@ -145,10 +145,10 @@ int Vcpu::handle_io(const ArchExit &e)
 
 // An access to guest-physical memory that no slot backs: decode the instruction (the
 // hardware gives no decode assist on QEMU's SVM) and hand the access to user space.
-int Vcpu::handle_mmio(u64 gpa, bool rf_after_fault)
+int Vcpu::handle_mmio(u64 gpa, bool cpu_checked_bps)
 {
 	int ret;
-	if (check_code_breakpoint(&ret, rf_after_fault) == EmulCheck::Stop)
+	if (check_code_breakpoint(&ret, cpu_checked_bps) == EmulCheck::Stop)
 		return ret; // the access has not happened; it repeats after the #DB
 	u64 linear = 0, rip = reg(RIP);
 	emulate::Insn insn;
@@ -221,7 +221,7 @@ int Vcpu::handle_npt_fault(const ArchExit &e)
 		return 1;
 	if (e.error & NPT_ERR_FETCH) // executing from MMIO: nothing to emulate
 		return internal_error(KVM_INTERNAL_ERROR_EMULATION, e.gpa, e.error);
-	return handle_mmio(e.gpa, e.rf_after_fault);
+	return handle_mmio(e.gpa, e.cpu_checked_bps);
 }
 
 int Vcpu::handle_cpuid(const ArchExit &e)
@@ -238,9 +238,10 @@ int Vcpu::handle_cpuid(const ArchExit &e)
 	return finish_insn(rip);
 }
 
-// An intercepted MOV to CR4 (SVM: every one; the guest may not set what its CPUID does not
-// offer, core/cr_rules.hpp). Without decode assists the instruction is decoded, and,
-// being emulated, first checked for code breakpoints.
+// An intercepted MOV to CR4 (SVM: every one; VMX: one that changes a bit of the guest/host
+// mask). The guest may not set what its CPUID does not offer (core/cr_rules.hpp). Without
+// decode assists the instruction is decoded, and, being emulated, first checked for code
+// breakpoints.
 int Vcpu::handle_cr_write(const ArchExit &e)
 {
 	if (e.cr != 4)
@@ -262,11 +263,12 @@ int Vcpu::handle_cr_write(const ArchExit &e)
 	u64 v = reg(static_cast<Reg>(gpr & 15));
 	if (!c.long64())
 		v &= 0xffffffff; // the operand is 32 bits outside 64-bit mode
-	if (!cr::cr4_write_valid(v, c.efer)) {
+	if (!cr::cr4_write_valid(v, c.efer, cr4_reserved())) {
 		arch_->queue_exception(x86::VEC_GP, true, 0);
 		return 1;
 	}
-	arch_->set_cr4(v);
+	if (arch_->set_cr4(v))
+		return 1; // the guest runs it again, and it completes without an exit
 	return finish_insn(next);
 }
 

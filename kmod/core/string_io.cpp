@@ -61,15 +61,7 @@ Vcpu::StrResult Vcpu::string_element(const emulate::Insn &insn, const StrEnv &en
 	case GuestAccess::Ok:
 		return StrResult::Ok;
 	case GuestAccess::PageFault:
-		// The payload goes into CR2 now, as queue_db's into DR6 (KVM delivers it when
-		// it injects the #PF; dbgkvm injects at the next entry, so the same), and
-		// KVM_GET_VCPU_EVENTS reports it while the #PF is pending.
-		if (!arch_->event_pending()) {
-			arch_->set_cr2(a.fault_la);
-			payload_valid_ = true;
-			payload_ = a.fault_la;
-		}
-		arch_->queue_exception(x86::VEC_PF, true, a.error_code);
+		queue_pf(a.fault_la, a.error_code);
 		return StrResult::Exception;
 	case GuestAccess::Mmio: // KVM exits with KVM_EXIT_MMIO here; not emulated (README)
 	case GuestAccess::Error:
@@ -106,7 +98,7 @@ void Vcpu::advance_string_regs(const emulate::Insn &insn, bool df, unsigned n)
 int Vcpu::handle_string_io(const ArchExit &e)
 {
 	int ret;
-	if (check_code_breakpoint(&ret, false) == EmulCheck::Stop)
+	if (check_code_breakpoint(&ret, e.cpu_checked_bps) == EmulCheck::Stop)
 		return ret;
 	emulate::Insn insn;
 	u64 linear = 0;

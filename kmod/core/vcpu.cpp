@@ -29,8 +29,8 @@ Errno Vcpu::create(Vm &vm, ArchVm &arch_vm, unsigned int id, Vcpu **out)
 	v->msrs_.reset(id, dk_host_has_tsc_aux,
 		       v->arch_->vendor() == debugreg::Vendor::Svm ? msr::UCODE_REV_RESET_SVM
 								   : msr::UCODE_REV_RESET_VMX);
-	v->features_ = model_features();
 	v->arch_->attach(&v->dr_, vm.id(), id);
+	v->set_features(model_features());
 	debugreg::init(v->dr_);
 	v->arch_->push_debug(debugreg::PUSH_DR7 | debugreg::PUSH_DR6 | debugreg::PUSH_DR_INTERCEPT);
 	*out = v;

@@ -55,7 +55,7 @@ private:
 	int handle_exit(const ArchExit &e);
 	int handle_io(const ArchExit &e);
 	int handle_npt_fault(const ArchExit &e);
-	int handle_mmio(u64 gpa, bool rf_after_fault);
+	int handle_mmio(u64 gpa, bool cpu_checked_bps);
 	bool crosses_page(const emulate::Insn &insn, unsigned size, u64 gpa);
 	// String I/O (core/string_io.cpp).
 	enum class StrResult : u8 {
@@ -108,8 +108,9 @@ private:
 	u64 linear_rip();
 	debugreg::GuestCtx guest_ctx();
 	void queue_db(u64 payload);
+	void queue_pf(u64 la, u32 error);
 	int debug_exit(const debugreg::DebugExit &d);
-	EmulCheck check_code_breakpoint(int *ret, bool rf_after_fault);
+	EmulCheck check_code_breakpoint(int *ret, bool cpu_checked_bps);
 	int finish_insn(u64 next_rip);
 	bool decode_current(emulate::Insn *insn, u64 *linear = nullptr);
 	int handle_mov_dr(const ArchExit &e);
@@ -149,6 +150,9 @@ private:
 	Errno get_cpuid2(unsigned long arg);
 	void update_cpuid_runtime();
 	void guest_cpuid_insn(u32 leaf, u32 subleaf, u32 regs[4]);
+	// What the vCPU's CPUID offers, and the CR4 bits it may not set (core/cr_rules.hpp).
+	void set_features(const cpuidt::Features &f);
+	u64 cr4_reserved() const;
 
 	Vm &vm_;
 	unsigned int id_;

@@ -5,6 +5,7 @@
 // model (core/cpuid.cpp), where KVM's empty table would read all zeros.
 #include "core/cpuid.hpp"
 #include "core/cpuid_table.hpp"
+#include "core/cr_rules.hpp"
 #include "core/vcpu.hpp"
 #include "dbgkvm_glue.h"
 
@@ -45,7 +46,7 @@ Errno Vcpu::set_cpuid2(unsigned long arg)
 		cpuid_ = e;
 		cpuid_nent_ = h.nent;
 		cpuid_set_ = true;
-		features_ = cpuidt::features(e, h.nent);
+		set_features(cpuidt::features(e, h.nent));
 		return 0;
 	}
 	dk_free(e);
@@ -64,6 +65,19 @@ Errno Vcpu::get_cpuid2(unsigned long arg)
 		return -DK_EFAULT;
 	h.nent = cpuid_nent_;
 	return dk_copy_to_user(arg, &h, sizeof(h)) ? -DK_EFAULT : 0;
+}
+
+void Vcpu::set_features(const cpuidt::Features &f)
+{
+	features_ = f;
+	arch_->set_cr4_reserved(cr4_reserved());
+}
+
+// A table may offer what this host cannot give (KVM's cr4_reserved_bits, from the host's
+// features, beside the guest's): both reserve.
+u64 Vcpu::cr4_reserved() const
+{
+	return cr::cr4_reserved(features_) | cr::cr4_reserved(model_features());
 }
 
 void Vcpu::update_cpuid_runtime()

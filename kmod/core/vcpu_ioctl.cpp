@@ -16,20 +16,20 @@ using namespace x86;
 
 namespace
 {
-constexpr u64 MAXPHYADDR_MASK = ~((u64{1} << 52) - 1);
-
-// KVM's kvm_is_valid_sregs() and kvm_is_valid_cr0/cr4(), with dbgkvm's feature set.
-bool sregs_valid(const kvm_sregs &s)
+// KVM's kvm_is_valid_sregs() and kvm_is_valid_cr0/cr4() (6.12's, which checks EFER too),
+// with dbgkvm's feature set: CR4 and EFER as the vCPU's CPUID allows, CR3 within its
+// MAXPHYADDR in long mode.
+bool sregs_valid(const kvm_sregs &s, u64 cr4_reserved, const cpuidt::Features &f)
 {
 	if (s.cr0 >> 32 || ((s.cr0 & CR0_NW) && !(s.cr0 & CR0_CD)) ||
 	    ((s.cr0 & CR0_PG) && !(s.cr0 & CR0_PE)))
 		return false;
-	if (s.cr4 & ~cr::CR4_GUEST_ALLOWED)
+	if (s.cr4 & cr4_reserved)
 		return false;
-	if (s.efer & ~msr::EFER_GUEST_BITS)
+	if ((s.efer & ~msr::EFER_GUEST_BITS) || !msr::efer_cpuid_allows(s.efer, f.nx, f.lm))
 		return false;
 	if ((s.efer & EFER_LME) && (s.cr0 & CR0_PG)) {
-		if (!(s.cr4 & CR4_PAE) || !(s.efer & EFER_LMA) || (s.cr3 & MAXPHYADDR_MASK))
+		if (!(s.cr4 & CR4_PAE) || !(s.efer & EFER_LMA) || (s.cr3 & f.above_maxphyaddr()))
 			return false;
 	} else if ((s.efer & EFER_LMA) || s.cs.l) {
 		return false;
@@ -93,7 +93,8 @@ Errno Vcpu::get_sregs(unsigned long arg)
 // KVM's __set_sregs_common(): then kvm_set_apic_base(), -EINVAL before any change.
 Errno Vcpu::write_sregs(const kvm_sregs &s)
 {
-	if (!sregs_valid(s) || !msr::apic_base_valid(s.apic_base, features_))
+	if (!sregs_valid(s, cr4_reserved(), features_) ||
+	    !msr::apic_base_valid(s.apic_base, features_))
 		return -DK_EINVAL;
 	arch_->set_sregs(s);
 	const MsrResult r = msrs_.set(MSR_IA32_APICBASE, s.apic_base, true, features_);
@@ -161,9 +162,9 @@ Errno Vcpu::write_vcpu_events(const kvm_vcpu_events &e)
 		arch_->set_event({});
 		if (want.pending && want.has_payload && want.vector == VEC_DB) {
 			queue_db(want.payload);
+		} else if (want.pending && want.has_payload && want.vector == VEC_PF) {
+			queue_pf(want.payload, want.error);
 		} else if (want.pending || want.injected) {
-			if (want.pending && want.has_payload && want.vector == VEC_PF)
-				arch_->set_cr2(want.payload);
 			arch_->set_event({events::INFO_VALID |
 					      (events::TYPE_HW_EXCEPTION << events::TYPE_SHIFT) |
 					      want.vector |

@@ -19,6 +19,13 @@ MsrResult Vcpu::get_msr(u32 index, bool host, u64 *val)
 
 MsrResult Vcpu::set_msr(u32 index, u64 val, bool host)
 {
+	if (index == x86::MSR_EFER) { // the rule is the core's; the backend holds the value
+		InsnContext c;
+		arch_->insn_context(c);
+		if (!msr::efer_write_valid(val, c.efer, c.cr0 & x86::CR0_PG, features_.nx,
+					   features_.lm, host))
+			return MsrResult::Fault;
+	}
 	MsrResult r = arch_->set_msr(index, val, features_);
 	if (r == MsrResult::NotMine)
 		r = msrs_.set(index, val, host, features_);

@@ -61,13 +61,13 @@ public:
 	void set_guest_dr7(u64 v) override;
 	u64 guest_dr6() override;
 	u64 guest_dr7() override;
-	void queue_exception(u8 vector, bool has_error, u32 error) override;
 	events::ArchEvent event() override;
-	void set_event(const events::ArchEvent &e) override;
+	void load_event(const events::ArchEvent &e) override;
 	u8 interrupt_shadow() override;
 	void set_interrupt_shadow(u8 mask) override;
 	void set_cr2(u64 v) override;
-	void set_cr4(u64 v) override;
+	bool set_cr4(u64 v) override;
+	void set_cr4_reserved(u64 bits) override;
 	void queue_icebp(u32 insn_len) override;
 	MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) override;
 	MsrResult set_msr(u32 index, u64 val, const cpuidt::Features &f) override;
@@ -79,6 +79,7 @@ public:
 	u64 cr4() override { return vmcb_->save.cr4; }
 	bool movss_shadow() override { return false; } // AMD: no MOV SS #DB suppression
 	bool event_pending() override { return event_ & EVT_VALID; }
+	bool protected_mode() override { return vmcb_->save.cr0 & x86::CR0_PE; }
 
 private:
 	ArchExit decode_exit();

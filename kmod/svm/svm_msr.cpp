@@ -68,15 +68,9 @@ MsrResult SvmVcpu::set_msr(u32 index, u64 v, const cpuidt::Features &f)
 {
 	VmcbSave &s = vmcb_->save;
 	switch (index) {
-	case MSR_EFER: {
-		if (v & ~EFER_GUEST_BITS)
-			return MsrResult::Fault;
-		// LME cannot change while paging is on; LMA is the processor's (SDM 9.8.5).
-		if ((s.cr0 & CR0_PG) && ((v ^ s.efer) & EFER_LME))
-			return MsrResult::Fault;
+	case MSR_EFER: // checked by the core (msr::efer_write_valid); LMA is the CPU's
 		s.efer = (v & ~EFER_LMA) | (s.efer & EFER_LMA) | EFER_SVME;
 		return MsrResult::Done;
-	}
 	case MSR_STAR:
 		s.star = v;
 		return MsrResult::Done;

@@ -254,36 +254,25 @@ void SvmVcpu::insn_context(InsnContext &c)
 
 // A guest MOV to CR4 the core checked (core/cr_rules.hpp). A change of PGE, PAE, PSE or
 // SMEP flushes the guest's TLB, as the instruction would (SDM Vol. 3, 4.10.4.1).
-void SvmVcpu::set_cr4(u64 v)
+bool SvmVcpu::set_cr4(u64 v)
 {
 	if ((vmcb_->save.cr4 ^ v) & cr::CR4_TLB_BITS)
 		flush_pending_ = true;
 	vmcb_->save.cr4 = v;
+	return false;
 }
 
-void SvmVcpu::queue_exception(u8 vector, bool has_error, u32 error)
-{
-	if (event_ & EVT_VALID)
-		return; // an event interrupted by this exit goes first; the guest re-faults
-	// No error code in real mode (KVM clears it too: kvm_inject_exception).
-	if (!(vmcb_->save.cr0 & x86::CR0_PE))
-		has_error = false;
-	event_ = EVT_VALID | (EVT_EXCEPTION << EVT_TYPE_SHIFT) | vector |
-		 (has_error ? EVT_ERR_VALID : 0);
-	event_err_ = error;
-	event_reinjected_ = false;
-}
+// Every MOV to CR4 is intercepted: the core's check sees them all.
+void SvmVcpu::set_cr4_reserved(u64) {}
 
 events::ArchEvent SvmVcpu::event()
 {
 	return {event_, event_err_, event_reinjected_};
 }
 
-void SvmVcpu::set_event(const events::ArchEvent &e)
+void SvmVcpu::load_event(const events::ArchEvent &e)
 {
 	event_ = e.info;
-	if (!(vmcb_->save.cr0 & x86::CR0_PE))
-		event_ &= ~EVT_ERR_VALID;
 	event_err_ = e.error;
 	event_reinjected_ = e.reinjected;
 }

@@ -2,6 +2,7 @@
 // The VMX backend's internal interface.
 #pragma once
 #include "core/arch.hpp"
+#include "core/cr_rules.hpp"
 #include "dbgkvm_glue.h"
 #include "vmx/ept.hpp"
 
@@ -42,10 +43,11 @@ u16 vpid_alloc(); // 0: none left (the vCPU then runs with VPID 0... see vmx_cpu
 void vpid_free(u16 vpid);
 void flush_ept(u64 eptp); // INVEPT for this EPTP (or all contexts) on this CPU
 // CR0/CR4 bits that VMX fixes and the guest therefore sees through the read shadows,
-// and the value the hardware register gets for a guest value (vmx_state.cpp).
+// and the value the hardware register gets for a guest value (vmx_state.cpp). A vCPU's
+// CR4 mask adds the bits its CPUID reserves (VmxVcpu::cr4_mask).
 u64 cr0_mask();
 u64 cr0_hw(u64 v);
-u64 cr4_mask();
+u64 cr4_fixed_mask();
 u64 cr4_hw(u64 v);
 
 class VmxVm final : public ArchVm
@@ -92,14 +94,14 @@ public:
 	void set_guest_dr7(u64 v) override;
 	u64 guest_dr6() override;
 	u64 guest_dr7() override;
-	void queue_exception(u8 vector, bool has_error, u32 error) override;
 	events::ArchEvent event() override;
-	void set_event(const events::ArchEvent &e) override;
+	void load_event(const events::ArchEvent &e) override;
 	u8 interrupt_shadow() override;
 	void set_interrupt_shadow(u8 mask) override;
 	void set_cr2(u64 v) override;
 	void queue_icebp(u32 insn_len) override;
-	void set_cr4(u64 v) override;
+	bool set_cr4(u64 v) override;
+	void set_cr4_reserved(u64 bits) override;
 	MsrResult get_msr(u32 index, const cpuidt::Features &f, u64 *val) override;
 	MsrResult set_msr(u32 index, u64 val, const cpuidt::Features &f) override;
 	void reset() override;
@@ -112,6 +114,7 @@ public:
 	u64 cr4() override;
 	bool movss_shadow() override;
 	bool event_pending() override;
+	bool protected_mode() override;
 
 	// The per-CPU list of active VMCSs, and VMCLEAR on the CPU that holds this one.
 	static void clear_on_this_cpu(void *vcpu) noexcept;
@@ -126,6 +129,7 @@ private:
 	ArchExit decode_exit(const ExitInfo &x);
 	ArchExit handle_exception(const ExitInfo &x);
 	ArchExit handle_cr(const ExitInfo &x);
+	u64 cr4_mask() const { return cr4_fixed_mask() | cr4_reserved_; }
 	// vmx_debug.cpp: the debug-register exits.
 	ArchExit debug_exception(const ExitInfo &x, u32 type);
 	ArchExit breakpoint_exception(const ExitInfo &x);
@@ -151,6 +155,9 @@ private:
 	u64 gprs_[16] = {}; // RSP lives in the VMCS
 	u64 cr2_ = 0;	    // not in the VMCS: switched around entry
 	u64 cr8_ = 0;	    // the virtual TPR (CR8 loads and stores exit)
+	// The CR4 bits this vCPU's CPUID reserves (set_cr4_reserved): in the guest/host mask,
+	// so that a MOV to CR4 setting one exits to the core's check.
+	u64 cr4_reserved_ = ~cr::CR4_GUEST_ALLOWED;
 	// Not in the VMCS: switched around each entry (vmx_msr.cpp).
 	u64 star_ = 0, lstar_ = 0, cstar_ = 0, sfmask_ = 0, kernel_gs_base_ = 0;
 	u64 pat_ = 0x0007040600070406ULL; // when the controls cannot load IA32_PAT

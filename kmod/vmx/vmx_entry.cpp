@@ -21,30 +21,14 @@ void VmxVcpu::set_efer(u64 efer)
 		vmwrite(VM_ENTRY_CONTROLS, want);
 }
 
-void VmxVcpu::queue_exception(u8 vector, bool has_error, u32 error)
-{
-	if (event_ & INTR_INFO_VALID)
-		return; // an event interrupted by this exit goes first; the guest re-faults
-	// No error code in real mode, even for #GP (26.2.1.3 with unrestricted guest).
-	if (!(vmread(GUEST_CR0) & CR0_PE))
-		has_error = false;
-	event_ = INTR_INFO_VALID | (INTR_TYPE_HARD_EXCEPTION << INTR_INFO_TYPE_SHIFT) | vector |
-		 (has_error ? INTR_INFO_ERROR_VALID : 0);
-	event_err_ = error;
-	event_len_ = 0;
-	event_reinjected_ = false;
-}
-
 events::ArchEvent VmxVcpu::event()
 {
 	return {event_, event_err_, event_reinjected_};
 }
 
-void VmxVcpu::set_event(const events::ArchEvent &e)
+void VmxVcpu::load_event(const events::ArchEvent &e)
 {
 	event_ = e.info;
-	if (!(vmread(GUEST_CR0) & CR0_PE))
-		event_ &= ~INTR_INFO_ERROR_VALID;
 	event_err_ = e.error;
 	event_len_ = 0;
 	event_reinjected_ = e.reinjected;
@@ -66,6 +50,12 @@ void VmxVcpu::save_idt_vectoring(const ExitInfo &x)
 bool VmxVcpu::event_pending()
 {
 	return event_ & INTR_INFO_VALID;
+}
+
+// PE is the guest's own bit in CR0 (unrestricted guest: not in the guest/host mask).
+bool VmxVcpu::protected_mode()
+{
+	return vmread(GUEST_CR0) & CR0_PE;
 }
 
 bool VmxVcpu::prepare_entry(int cpu)

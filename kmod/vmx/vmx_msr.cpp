@@ -80,16 +80,9 @@ MsrResult VmxVcpu::get_msr(u32 index, const cpuidt::Features &, u64 *val)
 MsrResult VmxVcpu::set_msr(u32 index, u64 v, const cpuidt::Features &)
 {
 	switch (index) {
-	case MSR_EFER: {
-		if (v & ~EFER_GUEST_BITS)
-			return MsrResult::Fault;
-		u64 efer = vmread(GUEST_IA32_EFER);
-		// LME cannot change while paging is on; LMA is the processor's (SDM 9.8.5).
-		if ((vmread(GUEST_CR0) & CR0_PG) && ((v ^ efer) & EFER_LME))
-			return MsrResult::Fault;
-		set_efer((v & ~EFER_LMA) | (efer & EFER_LMA));
+	case MSR_EFER: // checked by the core (msr::efer_write_valid); LMA is the CPU's
+		set_efer((v & ~EFER_LMA) | (vmread(GUEST_IA32_EFER) & EFER_LMA));
 		return MsrResult::Done;
-	}
 	case MSR_STAR:
 		star_ = v;
 		return MsrResult::Done;

@@ -30,10 +30,11 @@ u64 cr0_hw(u64 v)
 	       (caps().cr0_fixed1 | CR0_PE | CR0_PG) & ~(CR0_CD | CR0_NW);
 }
 
-// The host owns the bits VMX fixes and every bit the guest may not set
-// (cr::CR4_GUEST_ALLOWED): a MOV to CR4 that would change one exits, so CR4.PKE,
-// OSXSAVE, PCIDE... never reach the hardware from the guest.
-u64 cr4_mask()
+// The host owns the bits VMX fixes and every bit the guest may never set
+// (cr::CR4_GUEST_ALLOWED); each vCPU adds those its CPUID reserves (VmxVcpu::cr4_mask).
+// A MOV to CR4 that would change one exits, so CR4.PKE, OSXSAVE, PCIDE... never reach
+// the hardware from the guest.
+u64 cr4_fixed_mask()
 {
 	return caps().cr4_fixed0 | ~caps().cr4_fixed1 | ~cr::CR4_GUEST_ALLOWED;
 }
@@ -262,16 +263,24 @@ void VmxVcpu::get_sregs(kvm_sregs &k)
 	k.efer = vmread(GUEST_IA32_EFER);
 }
 
-// PAE paging outside long mode would also need the PDPTEs in GUEST_PDPTE0-3 (26.3.2.4),
-// read from guest memory; dbgkvm's guests use it only through their own MOV to CR0,
-// CR3 or CR4, which the processor handles itself (no exit).
-// Not reported by VMX's exits (a CR4 write that exits is checked in handle_cr and
-// re-executed); here for the interface: the guest's CR4 as written, the TLB flushed.
-void VmxVcpu::set_cr4(u64 v)
+// A MOV to CR4 that exited and that the core checked: make the read shadow the new value
+// and let the guest run the instruction again. It then does not exit, and the processor
+// does the rest itself (the TLB, and the PDPTEs of PAE paging outside long mode, which
+// would otherwise have to be read from guest memory into GUEST_PDPTE0-3, 26.3.2.4).
+bool VmxVcpu::set_cr4(u64 v)
 {
 	vmwrite(CR4_READ_SHADOW, v);
-	vmwrite(GUEST_CR4, cr4_hw(v));
-	flushed_cpu_ = -1;
+	return true;
+}
+
+// The guest-visible CR4 stays what it was: the bits that join the mask take their value
+// from the read shadow from now on.
+void VmxVcpu::set_cr4_reserved(u64 bits)
+{
+	const u64 visible = cr4();
+	cr4_reserved_ = bits;
+	vmwrite(CR4_GUEST_HOST_MASK, cr4_mask());
+	vmwrite(CR4_READ_SHADOW, visible);
 }
 
 void VmxVcpu::set_sregs(const kvm_sregs &k)

@@ -53,6 +53,12 @@ struct Guest {
 	Vm vm;
 	Vcpu vcpu;
 	Guest(Mode m, GuestCode code) : vm(), vcpu(vm, 0) { setup_guest(vm, vcpu, m, code); }
+	/* With `cpuid` in place of the supported table. */
+	Guest(Mode m, GuestCode code, Cpuid &cpuid) : vm(), vcpu(vm, 0, VcpuCpuid::None)
+	{
+		cpuid.set_on(vcpu);
+		setup_guest(vm, vcpu, m, code);
+	}
 };
 
 /*

@@ -171,6 +171,20 @@ static const std::vector<uint8_t> &supported_cpuid(int dev_fd)
 	return buf;
 }
 
+kvm_cpuid_entry2 *Cpuid::find(uint32_t fn)
+{
+	auto *e = reinterpret_cast<kvm_cpuid_entry2 *>(buf.data() + sizeof(cpuid2_header));
+	for (uint32_t i = 0; i < nent(); i++)
+		if (e[i].function == fn && e[i].index == 0)
+			return &e[i];
+	return nullptr;
+}
+
+void Cpuid::set_on(Vcpu &v)
+{
+	XIOCTL(v.fd(), SET_CPUID2, buf.data());
+}
+
 Vcpu::Vcpu(Vm &vm, unsigned long id, VcpuCpuid cpuid)
 {
 	fd_ = XIOCTL(vm.fd(), KVM_CREATE_VCPU, id);

@@ -193,6 +193,17 @@ private:
 
 const char *exit_name(uint32_t reason);
 
+/* KVM_GET_SUPPORTED_CPUID's table (the C layout), to edit and give a vCPU with
+ * KVM_SET_CPUID2. */
+struct Cpuid {
+	std::vector<uint8_t> buf;
+	explicit Cpuid(int dev) : buf(get_supported_cpuid(dev)) {}
+	uint32_t nent() { return reinterpret_cast<cpuid2_header *>(buf.data())->nent; }
+	/* Subleaf 0 of `fn`, or nullptr. */
+	kvm_cpuid_entry2 *find(uint32_t fn);
+	void set_on(Vcpu &v);
+};
+
 } // namespace kt
 
 #endif

@@ -72,6 +72,23 @@ TEST(CpuidFeatures, ReadsExactEntriesOnly)
 	const Features none = cpuidt::features(nullptr, 0);
 	EXPECT_EQ(36, none.phys_bits);
 	EXPECT_FALSE(none.x2apic || none.rdtscp || none.rdpid || none.amd_compatible);
+	EXPECT_FALSE(none.fsgsbase || none.smep || none.smap || none.nx || none.lm);
+}
+
+TEST(CpuidFeatures, CrAndEferBits)
+{
+	std::vector<kvm_cpuid_entry2> t = {
+	    entry(7, 0, (1u << 0) | (1u << 20), 0, 0),		 // FSGSBASE, SMAP; no SMEP
+	    entry(0x80000001, 0, 0, 0, (1u << 20) | (1u << 29)), // NX, LM
+	};
+	Features f = cpuidt::features(t.data(), u32(t.size()));
+	EXPECT_TRUE(f.fsgsbase && f.smap && f.nx && f.lm);
+	EXPECT_FALSE(f.smep);
+	t[0].ebx = 1u << 7;
+	t[1].edx = 1u << 29;
+	f = cpuidt::features(t.data(), u32(t.size()));
+	EXPECT_TRUE(f.smep && f.lm);
+	EXPECT_FALSE(f.fsgsbase || f.smap || f.nx);
 }
 
 TEST(CoreMsrs, ResetValuesAreKvms)
