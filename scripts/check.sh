@@ -136,9 +136,7 @@ ring_times+=("power-off with a VM running: $((SECONDS - t0)) s")
 # a test is judged there by agreement: a failure counts only if kvm_intel passes it.
 BOCHS_TESTS=dev_test,vm_test,vcpu_test,exits_test,modes_test,hotplug_test,coexist_test
 BOCHS_TESTS+=,migrate_test,debug_test,guestdr_test,emul_debug_test,step_test,hostile_test,accounting_test
-# strio_test is not here yet: under Bochs its guest_code_bp_on_rep_outs_under_userspace_hw_bp
-# loops (the guest's code #DB is raised again after every OUT exit; issue 10).
-BOCHS_TESTS+=,topology_test,cpuid2_test,msr_test,events_test,fpu_test
+BOCHS_TESTS+=,topology_test,cpuid2_test,msr_test,events_test,fpu_test,strio_test
 QEMU_RUNS=(6.1-dbgkvm 6.1-kvm 6.12-dbgkvm 6.12-kvm)
 # The debug-kernel ring: every selftest on the debug kernel, against dbgkvm and KVM. Any
 # KASAN, KFENCE, lockdep, RCU, atomic-sleep, object-debug or SLUB report fails the run, as

@@ -144,26 +144,14 @@ public:
 
 	// A hardware exception for the next entry, unless an event that the exit interrupted
 	// goes first (the guest then faults again).
-	void queue_exception(u8 vector, bool has_error, u32 error)
-	{
-		if (event_pending())
-			return;
-		set_event({events::INFO_VALID | (events::TYPE_HW_EXCEPTION << events::TYPE_SHIFT) |
-			       vector | (has_error ? events::INFO_ERROR_VALID : 0),
-			   error, false});
-	}
+	void queue_exception(u8 vector, bool has_error, u32 error);
 	// KVM_GET/SET_VCPU_EVENTS (core/vcpu_events.hpp): the event the next entry injects,
 	// and the guest's interrupt shadow as KVM_X86_SHADOW_INT_* bits. set_event takes a
 	// hardware exception, checked by the core, or nothing (info 0). In real mode an
 	// exception has no error code, whatever the vector (SDM Vol. 3, 26.2.1.3 with
 	// unrestricted guest; KVM's kvm_inject_exception drops it too).
 	virtual events::ArchEvent event() = 0;
-	void set_event(events::ArchEvent e)
-	{
-		if (!protected_mode())
-			e.info &= ~events::INFO_ERROR_VALID;
-		load_event(e);
-	}
+	void set_event(events::ArchEvent e);
 	virtual u8 interrupt_shadow() = 0;
 	virtual void set_interrupt_shadow(u8 mask) = 0;
 	virtual void set_cr2(u64 v) = 0; // a pending #PF's payload

@@ -79,7 +79,7 @@ public:
 	u64 cr4() override { return vmcb_->save.cr4; }
 	bool movss_shadow() override { return false; } // AMD: no MOV SS #DB suppression
 	bool event_pending() override { return event_ & EVT_VALID; }
-	bool protected_mode() override { return vmcb_->save.cr0 & x86::CR0_PE; }
+	bool protected_mode() override;
 
 private:
 	ArchExit decode_exit();

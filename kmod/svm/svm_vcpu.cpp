@@ -262,6 +262,11 @@ bool SvmVcpu::set_cr4(u64 v)
 	return false;
 }
 
+bool SvmVcpu::protected_mode()
+{
+	return vmcb_->save.cr0 & x86::CR0_PE;
+}
+
 // Every MOV to CR4 is intercepted: the core's check sees them all.
 void SvmVcpu::set_cr4_reserved(u64) {}
 
