@@ -122,9 +122,7 @@ uint64_t elem_gpa(const Str &s, uint64_t k)
 void on_alarm(int) {}
 
 /* KVM_RUN, kicked out by SIGALRM after `seconds`: an implementation that keeps the guest in
- * the kernel forever fails the test instead of hanging the run (kvm_intel under Bochs 2.7,
- * whose REP string instructions clear RF before their first I/O exit: the guest's code #DB
- * comes back after every return from its handler). */
+ * the kernel forever fails the test instead of hanging the run. */
 void enter_within(Vcpu &v, unsigned seconds)
 {
 	struct sigaction sa = {};
@@ -557,6 +555,10 @@ TEST(guest_code_bp_on_rep_outs_under_userspace_hw_bp)
 	 * its breakpoints, not the guest's: only the emulator's check before INS/OUTS sees
 	 * the guest's breakpoint on REP OUTS (seed 004; KVM checks it too, an I/O exit is
 	 * emulated as EMULTYPE 0). The guest's handler sets RF, and the string goes out. */
+	if (is_kvm() && is_vmx())
+		SKIP("kvm_intel under Bochs 2.7 never returns from KVM_RUN here: Bochs clears RF "
+		     "as REP OUTS starts, KVM gives the guest its code #DB again and again, and "
+		     "not even SIGALRM ends the loop in the emulated machine (README, Tests)");
 	DebugGuest g(GUEST(guest_strio64));
 	const uint64_t step = CODE_GPA + 8 * step_of(false, 1, true);
 	g.start_at(step);
