@@ -21,7 +21,7 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
 .PHONY: help setup module module-all sparse unit fuzz-unit fuzz-unit-replay selftests bpf testbins vmtest bench \
-	demo fuzz check clean format dkms-install dkms-remove
+	demo fuzz check clean format dkms-install dkms-remove dkms-check
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -41,6 +41,7 @@ help:
 	@echo "make dkms-install [KERNELVER=..] dbgkvm into the host's DKMS (/usr/src/dbgkvm-VERSION), built"
 	@echo "                           and installed for KERNELVER (default: the running kernel)"
 	@echo "make dkms-remove           dkms remove --all of every dbgkvm version (not the .deb's) and its source"
+	@echo "make dkms-check            dkms build for Debian's 6.1 and 6.12 in a throw-away DKMS tree"
 	@echo "make check                 setup, unit tests, then every vmtest"
 
 setup:
@@ -137,6 +138,9 @@ dkms-install:
 
 dkms-remove:
 	bash scripts/dkms.sh remove
+
+dkms-check:
+	bash scripts/dkms-check.sh
 
 check: setup
 	bash scripts/check.sh
