@@ -21,7 +21,7 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
 .PHONY: help setup module module-all sparse unit fuzz-unit fuzz-unit-replay selftests bpf testbins vmtest bench \
-	demo fuzz check clean format dkms-install dkms-remove dkms-check
+	demo fuzz check clean format dkms-install dkms-remove dkms-check deb
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -42,6 +42,7 @@ help:
 	@echo "                           and installed for KERNELVER (default: the running kernel)"
 	@echo "make dkms-remove           dkms remove --all of every dbgkvm version (not the .deb's) and its source"
 	@echo "make dkms-check            dkms build for Debian's 6.1 and 6.12 in a throw-away DKMS tree"
+	@echo "make deb                   the Debian package dbgkvm-dkms into build/deb/"
 	@echo "make check                 setup, unit tests, then every vmtest"
 
 setup:
@@ -129,7 +130,7 @@ fuzz: testbins
 	tail -n 1 $(FUZZ_OUT).log; echo "log: $(FUZZ_OUT).log, console: $(FUZZ_OUT)/serial.log"; \
 	exit $$rc
 
-# DKMS (packaging/dkms.conf). The DKMS source tree is scripts/dkms-src.sh's:
+# DKMS and the Debian package (packaging/). The DKMS source tree is scripts/dkms-src.sh's:
 # this Makefile, kmod/, include/, scripts/uapi-headers.sh and packaging/dkms.conf, whose
 # MAKE line is `make module KERNEL=$kernelver KDIR=$kernel_source_dir`.
 KERNELVER ?= $(shell uname -r)
@@ -141,6 +142,9 @@ dkms-remove:
 
 dkms-check:
 	bash scripts/dkms-check.sh
+
+deb:
+	bash scripts/deb.sh
 
 check: setup
 	bash scripts/check.sh
