@@ -21,7 +21,7 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
 .PHONY: help setup module module-all sparse unit fuzz-unit fuzz-unit-replay selftests bpf testbins vmtest bench \
-	demo fuzz check clean format dkms-install dkms-remove dkms-check deb
+	demo fuzz check clean format dkms-install dkms-remove dkms-check deb deb-check
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -43,6 +43,7 @@ help:
 	@echo "make dkms-remove           dkms remove --all of every dbgkvm version (not the .deb's) and its source"
 	@echo "make dkms-check            dkms build for Debian's 6.1 and 6.12 in a throw-away DKMS tree"
 	@echo "make deb                   the Debian package dbgkvm-dkms into build/deb/"
+	@echo "make deb-check             make deb, unpack it into a throw-away root, check its files, lintian"
 	@echo "make check                 setup, unit tests, then every vmtest"
 
 setup:
@@ -145,6 +146,9 @@ dkms-check:
 
 deb:
 	bash scripts/deb.sh
+
+deb-check:
+	bash scripts/deb-check.sh
 
 check: setup
 	bash scripts/check.sh
