@@ -21,7 +21,7 @@ CXX_SYS_INC := $(shell echo | $(CXX) -xc++ -E -v - 2>&1 | \
 	sed 's/^ */-isystem /' | tr '\n' ' ')
 
 .PHONY: help setup module module-all sparse unit fuzz-unit fuzz-unit-replay selftests bpf testbins vmtest bench \
-	demo fuzz check clean format
+	demo fuzz check clean format dkms-install dkms-remove dkms-check deb deb-check
 
 help:
 	@echo "make setup                 install every package (Debian + bookworm-backports)"
@@ -38,6 +38,12 @@ help:
 	@echo "make demo                  boot QEMU, load dbgkvm, run a guest, show what happened"
 	@echo "make fuzz [KERNEL=6.12|debug] [TARGET=dbgkvm|kvm] [FUZZ_MINUTES=10] [FUZZ_SEED=S]"
 	@echo "                           fuzz_test in qemu-svm for FUZZ_MINUTES"
+	@echo "make dkms-install [KERNELVER=..] dbgkvm into the host's DKMS (/usr/src/dbgkvm-VERSION), built"
+	@echo "                           and installed for KERNELVER (default: the running kernel)"
+	@echo "make dkms-remove           dkms remove --all of every dbgkvm version (not the .deb's) and its source"
+	@echo "make dkms-check            dkms build for Debian's 6.1 and 6.12 in a throw-away DKMS tree"
+	@echo "make deb                   the Debian package dbgkvm-dkms into build/deb/"
+	@echo "make deb-check             make deb, unpack it into a throw-away root, check its files, lintian"
 	@echo "make check                 setup, unit tests, then every vmtest"
 
 setup:
@@ -124,6 +130,25 @@ fuzz: testbins
 	grep -E '^(fuzz_test: )?not ok|^fuzz_test: # fuzz:|^complaint: ' $(FUZZ_OUT).log | sed 's/^fuzz_test: //'; \
 	tail -n 1 $(FUZZ_OUT).log; echo "log: $(FUZZ_OUT).log, console: $(FUZZ_OUT)/serial.log"; \
 	exit $$rc
+
+# DKMS and the Debian package (packaging/). The DKMS source tree is scripts/dkms-src.sh's:
+# this Makefile, kmod/, include/, scripts/uapi-headers.sh and packaging/dkms.conf, whose
+# MAKE line is `make module KERNEL=$kernelver KDIR=$kernel_source_dir`.
+KERNELVER ?= $(shell uname -r)
+dkms-install:
+	bash scripts/dkms.sh install $(KERNELVER)
+
+dkms-remove:
+	bash scripts/dkms.sh remove
+
+dkms-check:
+	bash scripts/dkms-check.sh
+
+deb:
+	bash scripts/deb.sh
+
+deb-check:
+	bash scripts/deb-check.sh
 
 check: setup
 	bash scripts/check.sh

@@ -64,6 +64,18 @@ for k in 6.1 6.12; do
 done
 ring_times+=("mitigations vs KVM's sources: $((SECONDS - t0)) s")
 
+# Installable: DKMS builds the module through the project's own build (its MAKE line is
+# `make module`) for Debian's 6.1 and 6.12, in a throw-away DKMS tree, with the vermagic
+# of the kernel's own kvm.ko; the Debian package dbgkvm-dkms is built, unpacked into a
+# throw-away root (no maintainer script runs), its files checked, its DKMS source built
+# for 6.12, and linted (scripts/dkms-check.sh, scripts/deb-check.sh).
+t0=$SECONDS
+step dkms-build-6.1-6.12 bash scripts/dkms-check.sh &&
+	grep -E '^(not )?ok - ' "$OUT/dkms-build-6.1-6.12.log" | sed 's/^/# /'
+step deb-dbgkvm-dkms bash scripts/deb-check.sh &&
+	grep -E '^(not )?ok - ' "$OUT/deb-dbgkvm-dkms.log" | sed 's/^/# /'
+ring_times+=("DKMS and the Debian package: $((SECONDS - t0)) s")
+
 # Host unit tests: each GoogleTest case is one CTest test; count them.
 t0=$SECONDS
 if step unit-build bash -c "cmake -S tests/unit -B build/unit -DCMAKE_BUILD_TYPE=Debug && cmake --build build/unit -j2"; then

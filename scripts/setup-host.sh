@@ -9,7 +9,8 @@ NEED_PKGS=(build-essential gcc-12 g++-12 bc flex bison libelf-dev libssl-dev dwa
 	libgtest-dev googletest
 	busybox-static xz-utils zstd kmod clang-format cmake
 	bochs bochsbios vgabios bochs-x isolinux syslinux-common xorriso clang llvm bpftool libbpf-dev libzstd-dev bpftrace
-	libclang-rt-14-dev)
+	libclang-rt-14-dev
+	dkms dh-dkms debhelper lintian)
 BP_PKGS=(qemu-system-x86)
 
 if [ "$(id -u)" != 0 ]; then
