@@ -11,9 +11,7 @@ void ArchVcpu::queue_exception(u8 vector, bool has_error, u32 error)
 {
 	if (event_pending())
 		return;
-	set_event({events::INFO_VALID | (events::TYPE_HW_EXCEPTION << events::TYPE_SHIFT) | vector |
-		       (has_error ? events::INFO_ERROR_VALID : 0),
-		   error, false});
+	set_event({events::hw_exception_info(vector, has_error), error, false});
 }
 
 void ArchVcpu::set_event(events::ArchEvent e)

@@ -43,6 +43,14 @@ struct Exception {
 
 // The exceptions that push an error code (KVM's x86_exception_has_error_code; SDM Vol. 3,
 // Table 6-1): #DF, #TS, #NP, #SS, #GP, #PF, #AC.
+// The event word (SVM's EVENTINJ, VMX's VM-entry interruption information) of a hardware
+// exception.
+constexpr u32 hw_exception_info(u8 vector, bool has_error)
+{
+	return INFO_VALID | (TYPE_HW_EXCEPTION << TYPE_SHIFT) | vector |
+	       (has_error ? INFO_ERROR_VALID : 0);
+}
+
 constexpr bool has_error_code(u8 vector)
 {
 	return vector < 32 && ((1u << vector) & 0x27d00u);

@@ -165,10 +165,7 @@ Errno Vcpu::write_vcpu_events(const kvm_vcpu_events &e)
 		} else if (want.pending && want.has_payload && want.vector == VEC_PF) {
 			queue_pf(want.payload, want.error);
 		} else if (want.pending || want.injected) {
-			arch_->set_event({events::INFO_VALID |
-					      (events::TYPE_HW_EXCEPTION << events::TYPE_SHIFT) |
-					      want.vector |
-					      (want.has_error ? events::INFO_ERROR_VALID : 0),
+			arch_->set_event({events::hw_exception_info(want.vector, want.has_error),
 					  want.error, want.injected});
 			payload_valid_ = want.has_payload;
 			payload_ = want.payload;

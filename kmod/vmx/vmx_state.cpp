@@ -254,9 +254,9 @@ void VmxVcpu::get_sregs(kvm_sregs &k)
 	read_seg(SEG_LDTR, k.ldt);
 	k.gdt = kvm_dtable{vmread(GUEST_GDTR_BASE), u16(vmread(GUEST_GDTR_LIMIT)), {}};
 	k.idt = kvm_dtable{vmread(GUEST_IDTR_BASE), u16(vmread(GUEST_IDTR_LIMIT)), {}};
-	u64 m0 = cr0_mask(), m4 = cr4_mask();
+	const u64 m0 = cr0_mask();
 	k.cr0 = (vmread(GUEST_CR0) & ~m0) | (vmread(CR0_READ_SHADOW) & m0);
-	k.cr4 = (vmread(GUEST_CR4) & ~m4) | (vmread(CR4_READ_SHADOW) & m4);
+	k.cr4 = cr4();
 	k.cr2 = cr2_;
 	k.cr3 = vmread(GUEST_CR3);
 	k.cr8 = cr8_;
@@ -313,10 +313,10 @@ void VmxVcpu::set_sregs(const kvm_sregs &k)
 // Access rights: L is bit 13, D/B bit 14, DPL bits 6:5 (24.4.1, Table 24-2).
 void VmxVcpu::insn_context(InsnContext &c)
 {
-	u64 m0 = cr0_mask(), m4 = cr4_mask();
+	const u64 m0 = cr0_mask();
 	c.cr0 = (vmread(GUEST_CR0) & ~m0) | (vmread(CR0_READ_SHADOW) & m0);
 	c.cr3 = vmread(GUEST_CR3);
-	c.cr4 = (vmread(GUEST_CR4) & ~m4) | (vmread(CR4_READ_SHADOW) & m4);
+	c.cr4 = cr4();
 	c.efer = vmread(GUEST_IA32_EFER);
 	c.cs_base = vmread(seg_base(SEG_CS));
 	u32 cs_ar = u32(vmread(seg_ar(SEG_CS)));
